@@ -1,0 +1,29 @@
+# Two commands do everything: `make book` builds the HTML book, `make test` runs all tests.
+# Both create .venv on first use and install the pinned requirements and course_utils.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test student grade clean help
+
+help:
+	@echo "make book     build the HTML book into _build/html (executes every chapter)"
+	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
+	@echo "Open _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf _build student grades.csv

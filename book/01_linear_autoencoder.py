@@ -1,0 +1,274 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. The linear autoencoder
+#
+# An autoencoder learns to copy its input through a narrow middle layer, the *bottleneck*.
+# Because the bottleneck has fewer numbers than the input, the network cannot copy pixel by
+# pixel: it has to find a short description of each image that is good enough to redraw it.
+# In this chapter the encoder and the decoder are each a single linear layer, which is small
+# enough to understand completely, and which turns out to rediscover a classic method,
+# principal component analysis (PCA).
+#
+# **Learning goals.** After this chapter you can
+# - build and train a 784 → *k* → 784 autoencoder on MNIST with a mean-squared-error loss;
+# - explain why a purely linear autoencoder reaches the same error as PCA with *k* components,
+#   and check it numerically;
+# - read a bottleneck-size sweep: how the reconstruction error falls as *k* grows;
+# - draw a 2-D latent space coloured by digit and compare it with PCA's projection.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell only does something in Google Colab: it installs the course's small helper
+# package, `course_utils`. On your own machine `make book` (or `pip install -e .`) has done that.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course-utils @ git+https://github.com/autoencoders-in-pytorch/course"], check=True)
+
+# %% [markdown]
+# Every chapter runs at two scales. By default it trains at the book's scale; with the
+# environment variable `COURSE_TINY=1` it runs on a few hundred images in seconds, which is
+# how the course's tests execute it. `by_scale` picks the value for the current scale.
+# Seeds are fixed, so a run gives the same numbers every time.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from sklearn.decomposition import PCA
+
+from course_utils.checks.linear_autoencoder import check_latent_2d
+from course_utils.config import by_scale, get_device, is_tiny, seed_everything
+from course_utils.data import load_mnist
+from course_utils.models.linear import LinearAutoencoder
+from course_utils.notebook import show_source
+from course_utils.plotting import plot_latent_2d, plot_losses, show_images, show_reconstructions
+from course_utils.training import apply_in_batches, evaluate, fit
+
+seed_everything(0)
+device = get_device()
+EPOCHS = by_scale(default=30, tiny=10)
+LR = by_scale(default=1e-3, tiny=1e-2)  # tiny runs take a few big steps; the book takes many careful ones
+print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, learning rate: {LR}")
+
+# %% [markdown]
+# ## The data
+#
+# MNIST holds 28 × 28 grey-scale digits {cite:p}`lecun1998`. `load_mnist` returns the images as a
+# tensor `N × 1 × 28 × 28` with values in [0, 1], and their labels. The labels are never shown
+# to the autoencoder: it learns from the images alone, which is why autoencoders are called
+# *self-supervised*. We only use the labels afterwards, to colour plots.
+
+# %%
+train = load_mnist("train", limit=by_scale(default=20_000, tiny=1_000))
+test = load_mnist("test", limit=by_scale(default=None, tiny=500))
+show_images(train.images[:20], nrow=10, title="the first twenty training digits");
+
+# %% [markdown]
+# ## The model
+#
+# The encoder maps a flattened image $x \in [0,1]^{784}$ to a code $z \in \mathbb{R}^k$, and the
+# decoder maps the code back to an image $\hat x$:
+#
+# $$
+# z = W_e x + b_e, \qquad \hat x = \sigma(W_d z + b_d),
+# $$
+#
+# with $W_e \in \mathbb{R}^{k \times 784}$, $W_d \in \mathbb{R}^{784 \times k}$ and the sigmoid
+# $\sigma$ keeping every output pixel in [0, 1], like the input. Training minimises the mean
+# squared error over the $N$ training images and their $D = 784$ pixels:
+#
+# $$
+# \mathcal{L} = \frac{1}{N D} \sum_{n=1}^{N} \lVert x_n - \hat x_n \rVert^2 .
+# $$
+#
+# This is the class the chapter uses, from `course_utils.models.linear`:
+
+# %%
+show_source(LinearAutoencoder)
+
+# %% [markdown]
+# We train a model with a 32-number bottleneck, 24 times fewer numbers than pixels, using Adam.
+# `fit` is the course's training loop: it shuffles the in-memory images every epoch and records
+# the mean train and test loss per epoch.
+
+# %%
+seed_everything(0)
+model = LinearAutoencoder(bottleneck=32).to(device)
+history = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, lr=LR)
+print(f"test MSE after {EPOCHS} epochs: {history.test_loss[-1]:.4f}")
+plot_losses(history, title="linear autoencoder, k = 32");
+
+# %% [markdown]
+# The reconstructions are blurry but clearly the right digits: 32 numbers are enough to
+# redraw the shape, not every stroke.
+
+# %%
+examples = test.images[:10]
+show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32");
+
+# %% [markdown]
+# ## A linear autoencoder recovers PCA
+#
+# Drop the sigmoid and the whole model is linear: $\hat x = W_d W_e x + c$. Its reconstructions
+# lie in the column space of $W_d$, a subspace of dimension at most $k$, so the best it can do is
+# to project every image orthogonally onto the $k$-dimensional subspace that keeps the most
+# variance of the training data. That subspace is exactly what PCA with $k$ components finds.
+# {cite:t}`baldi1989` showed more: the squared-error surface of a linear autoencoder has no
+# spurious local minima; every minimum spans the principal subspace. Gradient descent therefore
+# finds PCA's subspace, though not its axes: any invertible mix of the $k$ principal directions
+# reconstructs equally well, so the columns of $W_d$ need not be orthogonal or ordered.
+#
+# So the prediction is concrete: **a trained linear autoencoder and PCA with the same $k$ should
+# reach the same test MSE**. We compute PCA with scikit-learn, independently of PyTorch.
+
+# %%
+K_PCA = 16
+flat_train = train.images.flatten(start_dim=1).numpy()
+flat_test = test.images.flatten(start_dim=1).numpy()
+
+
+def pca_test_mse(k: int) -> float:
+    """Test MSE of reconstructing the test images from k principal components fitted on train."""
+    pca = PCA(n_components=k, random_state=0).fit(flat_train)
+    reconstruction = pca.inverse_transform(pca.transform(flat_test))
+    return float(((reconstruction - flat_test) ** 2).mean())
+
+
+seed_everything(0)
+linear_model = LinearAutoencoder(bottleneck=K_PCA, output="linear").to(device)
+linear_history = fit(linear_model, train.images, test.images,
+                     epochs=by_scale(default=40, tiny=10), batch_size=64, lr=LR)
+ae_mse = evaluate(linear_model, test.images)
+pca_mse = pca_test_mse(K_PCA)
+gap = ae_mse / pca_mse - 1
+print(f"k = {K_PCA}: linear autoencoder test MSE {ae_mse:.5f}, PCA test MSE {pca_mse:.5f}, "
+      f"difference {gap:+.2%}")
+
+# %% [markdown]
+# The two errors agree to within the percentage printed above. The autoencoder cannot beat
+# PCA on the training set (PCA is the optimum there); on the test set the two differ only by
+# how far gradient descent got. We can also compare the subspaces directly: the cosines of the
+# *principal angles* between the span of the decoder's columns and PCA's components are all
+# 1 when the two subspaces coincide.
+
+# %%
+decoder_basis, _ = torch.linalg.qr(linear_model.decoder.weight.detach().cpu().double())
+pca_basis = torch.from_numpy(PCA(n_components=K_PCA, random_state=0).fit(flat_train).components_.T).double()
+cosines = torch.linalg.svdvals(decoder_basis.T @ pca_basis)
+print(f"cosines of the principal angles: mean {cosines.mean():.3f}, smallest {cosines.min():.3f}")
+
+# %%
+if not is_tiny():  # at the tiny scale the model trains for too few steps to converge
+    assert abs(gap) < 0.05, f"the linear autoencoder should be within 5% of PCA, got {gap:+.2%}"
+assert ae_mse < float(test.images.var(dim=0, unbiased=False).mean()), "should beat the mean image"
+
+# %% [markdown]
+# ## How large should the bottleneck be?
+#
+# A wider bottleneck keeps more information, so the error falls as $k$ grows, quickly at first
+# and then slowly: the first components capture the broad shape of a digit, later ones only
+# details of handwriting. We train the sigmoid autoencoder for several $k$ and put PCA's error
+# beside it. The sigmoid makes the decoder slightly non-linear, so it can do a little better
+# than PCA where pixels saturate at 0 or 1.
+
+# %%
+bottlenecks = by_scale(default=[2, 4, 8, 16, 32, 64], tiny=[2, 8])
+sweep = {}
+for k in bottlenecks:
+    seed_everything(0)
+    sweep_model = LinearAutoencoder(bottleneck=k).to(device)
+    fit(sweep_model, train.images, epochs=EPOCHS, batch_size=64, lr=LR, progress=False)
+    sweep[k] = (evaluate(sweep_model, test.images), pca_test_mse(k))
+    print(f"k = {k:3d}: autoencoder {sweep[k][0]:.4f}, PCA {sweep[k][1]:.4f}")
+
+fig, ax = plt.subplots(figsize=(5.5, 3.5))
+ax.plot(bottlenecks, [ae for ae, _ in sweep.values()], "o-", label="autoencoder (sigmoid output)")
+ax.plot(bottlenecks, [p for _, p in sweep.values()], "s--", label="PCA")
+ax.set(xscale="log", yscale="log", xlabel="bottleneck size k", ylabel="test MSE",
+       title="reconstruction error against bottleneck size")
+ax.set_xticks(bottlenecks, [str(k) for k in bottlenecks])
+ax.legend();
+
+# %%
+errors = [ae for ae, _ in sweep.values()]
+assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"
+
+# %% [markdown]
+# ## Exercise ex-1.1: a 2-D latent space
+#
+# With $k = 2$ every image becomes a point in the plane, so we can look at the whole latent
+# space at once.
+#
+# 1. Train a `LinearAutoencoder(bottleneck=2)` (name it `model_2d`) on `train.images` with `fit`
+#    for `EPOCHS_2D` epochs with learning rate `LR`.
+# 2. Compute `codes_2d`, the codes of all test images, as an `N × 2` tensor (hint:
+#    `apply_in_batches(model_2d.encode, test.images, module=model_2d)`).
+# 3. Plot them coloured by digit with `plot_latent_2d`, beside PCA's 2-D projection of the same
+#    test images, in one figure with two panels.
+#
+# Which digits overlap? Do the two panels look alike, and why would you expect them to?
+#
+# The check cell below is the exercise's public check: run it to see at once whether your
+# answer passes. It checks that the codes are your trained model's codes for the test images,
+# that the model reconstructs better than the average digit, and that the codes separate the
+# digits clearly better than chance.
+
+# %% tags=["solution", "ex-1.1"]
+EPOCHS_2D = by_scale(default=30, tiny=20)
+### BEGIN SOLUTION
+seed_everything(0)
+model_2d = LinearAutoencoder(bottleneck=2).to(device)
+fit(model_2d, train.images, test.images, epochs=EPOCHS_2D, batch_size=64, lr=LR)
+codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)
+
+pca_codes = PCA(n_components=2, random_state=0).fit(flat_train).transform(flat_test)
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5))
+plot_latent_2d(codes_2d, test.labels, ax=left, title="linear autoencoder, k = 2")
+plot_latent_2d(torch.from_numpy(pca_codes), test.labels, ax=right, title="PCA, 2 components")
+fig.tight_layout()
+### END SOLUTION
+
+# %% tags=["check", "ex-1.1"]
+check_latent_2d(model_2d, codes_2d, test.images, test.labels)
+
+# %% [markdown]
+# The two maps look alike up to a rotation, a stretch and a reflection: both are (nearly) the
+# same linear projection onto the top-2 principal subspace, exactly as the previous section
+# predicts. Zeros and ones sit apart at the ends; 4, 7 and 9 pile on top of each other, as do
+# 3, 5 and 8. A linear map to two numbers cannot untangle them. Non-linear encoders do better,
+# and the variational autoencoder of a later chapter shapes this space on purpose.
+#
+# ## Summary
+#
+# - An autoencoder is an encoder and a decoder trained to reproduce their input through a
+#   bottleneck; no labels are needed.
+# - With linear layers and squared error, the best possible autoencoder spans the same subspace
+#   as PCA with $k$ components, and gradient descent finds it: on this page the two test errors
+#   agree to within the printed difference.
+# - The reconstruction error falls quickly with the first few bottleneck dimensions and slowly
+#   after; a 2-D bottleneck already separates some digits, but not all.
+#
+# ## References
+#
+# {cite:t}`baldi1989` prove the link between linear autoencoders and PCA;
+# {cite:t}`hinton2006` show how much deep, non-linear autoencoders gain over it; chapter 14 of
+# {cite:t}`goodfellow2016` is a textbook treatment. The full list is on the
+# [references](references.md) page.

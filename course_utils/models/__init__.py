@@ -1,0 +1,1 @@
+"""Reusable autoencoder models; each module holds one family."""

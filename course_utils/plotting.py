@@ -1,0 +1,96 @@
+"""Figures the chapters share: image grids, labelled image rows, loss curves, 2-D latent scatters."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import torch
+from torchvision.utils import make_grid
+
+from .training import History
+
+
+def _grid(images: torch.Tensor, nrow: int):
+    images = images.detach().float().cpu().clamp(0, 1)
+    if images.ndim != 4:
+        raise ValueError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
+    return make_grid(images, nrow=nrow, padding=2, pad_value=1.0).permute(1, 2, 0).numpy()
+
+
+def show_images(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None):
+    """Show a batch of images (``N x C x H x W`` in [0, 1]) as one grid; returns the axes."""
+    if ax is None:
+        rows = -(-len(images) // nrow)
+        _, ax = plt.subplots(figsize=(min(nrow, len(images)) * 0.9, rows * 0.9 + 0.4))
+    grid = _grid(images, nrow)
+    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None):
+    """One labelled row of ``n`` images per entry, e.g. ``{"noisy": x, "denoised": y, "clean": z}``."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.9 + 1.2, len(rows) * 1.0 + 0.3), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows.items()):
+        show_images(images[:n], nrow=n, ax=ax)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor, n: int = 10, title: str | None = None):
+    """Originals in the top row, their reconstructions below."""
+    return show_rows({"original": originals, "reconstruction": reconstructions}, n=n, title=title)
+
+
+def plot_losses(histories: History | Mapping[str, History], ax=None, log: bool = True, title: str | None = None):
+    """Train (dashed) and test (solid) loss per epoch, for one history or several named ones."""
+    if isinstance(histories, History):
+        histories = {"": histories}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for index, (name, history) in enumerate(histories.items()):
+        color = f"C{index}"
+        epochs = range(1, len(history.train_loss) + 1)
+        label = f"{name} " if name else ""
+        ax.plot(epochs, history.train_loss, "--", color=color, label=f"{label}train")
+        if history.test_loss:
+            ax.plot(epochs, history.test_loss, "-", color=color, label=f"{label}test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_latent_2d(codes: torch.Tensor, labels: torch.Tensor, ax=None, title: str | None = None):
+    """Scatter 2-D codes, one colour per class label, with a legend."""
+    codes = torch.as_tensor(codes).detach().cpu().numpy()
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"codes must have shape N x 2, got {tuple(codes.shape)}")
+    labels = torch.as_tensor(labels).cpu().numpy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    for digit in sorted(set(labels.tolist())):
+        chosen = labels == digit
+        ax.scatter(codes[chosen, 0], codes[chosen, 1], s=4, alpha=0.6, color=plt.cm.tab10(int(digit) % 10),
+                   label=str(digit))
+    ax.legend(markerscale=3, fontsize="small", loc="best", ncol=2, title="label")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax

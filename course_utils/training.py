@@ -1,0 +1,130 @@
+"""A small fit loop for autoencoders, and helpers to evaluate and apply a model batch-wise.
+
+A *batch loss* is a function ``loss_fn(model, batch) -> scalar tensor``. The plain
+autoencoder uses :func:`reconstruction_loss`; a denoiser corrupts the batch inside its loss,
+a VAE returns its negative ELBO. The loop itself never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .data import batches
+
+BatchLoss = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
+
+
+def reconstruction_loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between the batch and the model's reconstruction of it."""
+    return F.mse_loss(model(batch), batch)
+
+
+@dataclass
+class History:
+    """Per-epoch mean losses recorded by :func:`fit`."""
+
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _check_positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    loss_fn: BatchLoss = reconstruction_loss,
+    batch_size: int = 512,
+) -> float:
+    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode."""
+    _check_positive_int("batch_size", batch_size)
+    was_training = model.training
+    model.eval()
+    images = images.to(_model_device(model))
+    total = 0.0
+    for batch in batches(images, batch_size=batch_size):
+        total += loss_fn(model, batch).item() * len(batch)
+    model.train(was_training)
+    return total / len(images)
+
+
+@torch.no_grad()
+def apply_in_batches(function: Callable, images: torch.Tensor, batch_size: int = 512, module=None) -> torch.Tensor:
+    """``function`` applied to ``images`` batch by batch, without gradients, concatenated on the CPU.
+
+    ``module`` (default: ``function`` itself when it is a module) is put in eval mode meanwhile
+    and tells which device the images go to.
+    """
+    _check_positive_int("batch_size", batch_size)
+    module = module if module is not None else (function if isinstance(function, torch.nn.Module) else None)
+    device = _model_device(module) if module is not None else images.device
+    was_training = module.training if module is not None else False
+    if module is not None:
+        module.eval()
+    outputs = [function(batch.to(device)).cpu() for batch in batches(images, batch_size=batch_size)]
+    if module is not None:
+        module.train(was_training)
+    return torch.cat(outputs)
+
+
+def fit(
+    model: torch.nn.Module,
+    train_images: torch.Tensor,
+    test_images: torch.Tensor | None = None,
+    *,
+    epochs: int,
+    loss_fn: BatchLoss = reconstruction_loss,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_images`` and return the loss history.
+
+    The images are moved once to the model's device; each epoch visits them in a fresh
+    order drawn from a generator seeded with ``seed``. The progress bar shows the last
+    epoch's train and test loss. ``optimizer`` defaults to Adam with learning rate ``lr``.
+    """
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    if not isinstance(train_images, torch.Tensor) or len(train_images) == 0:
+        raise ValueError("train_images must be a non-empty tensor")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    device = _model_device(model)
+    train_images = train_images.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        model.train()
+        total = 0.0
+        for batch in batches(train_images, batch_size=batch_size, shuffle=True, generator=generator):
+            loss = loss_fn(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        history.train_loss.append(total / len(train_images))
+        postfix = {"train loss": f"{history.train_loss[-1]:.4g}"}
+        if test_images is not None:
+            history.test_loss.append(evaluate(model, test_images, loss_fn, batch_size=max(batch_size, 512)))
+            postfix["test loss"] = f"{history.test_loss[-1]:.4g}"
+        bar.set_postfix(postfix)
+    model.eval()
+    return history

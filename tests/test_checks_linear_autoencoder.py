@@ -1,0 +1,73 @@
+"""The ex-1.1 check passes a real answer and fails wrong ones with a message that teaches."""
+
+import pytest
+import torch
+
+from course_utils.checks import CheckFailed
+from course_utils.checks.linear_autoencoder import check_latent_2d
+from course_utils.config import seed_everything
+from course_utils.data import load_mnist
+from course_utils.models.linear import LinearAutoencoder
+from course_utils.training import apply_in_batches, fit
+
+
+@pytest.fixture(scope="module")
+def data():
+    import os
+
+    os.environ["COURSE_OFFLINE"] = "1"
+    try:
+        return load_mnist("train", limit=1000), load_mnist("test", limit=300)
+    finally:
+        del os.environ["COURSE_OFFLINE"]
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    train, test = data
+    seed_everything(0)
+    model = LinearAutoencoder(bottleneck=2)
+    fit(model, train.images, epochs=20, batch_size=64, lr=1e-2, progress=False)
+    return model, apply_in_batches(model.encode, test.images, module=model)
+
+
+def test_a_trained_model_passes(data, trained, capsys):
+    _, test = data
+    check_latent_2d(*trained, test.images, test.labels)
+    assert "ex-1.1 passed" in capsys.readouterr().out
+
+
+def _fails(match, *args):
+    with pytest.raises(CheckFailed, match=match) as info:
+        check_latent_2d(*args)
+    assert "Hint:" in str(info.value)
+
+
+def test_wrong_answers_fail_with_a_hint(data, trained):
+    _, test = data
+    model, codes = trained
+    _fails("shape", model, codes[:10], test.images, test.labels)
+    _fails("torch.Tensor", model, codes.tolist(), test.images, test.labels)
+    _fails("NaN", model, codes * float("nan"), test.images, test.labels)
+    _fails("not the codes", model, torch.zeros_like(codes), test.images, test.labels)
+    _fails("not the codes", model, codes[torch.randperm(len(codes))], test.images, test.labels)
+
+
+def test_an_untrained_model_fails(data):
+    _, test = data
+    seed_everything(1)
+    untrained = LinearAutoencoder(bottleneck=2)
+    codes = apply_in_batches(untrained.encode, test.images, module=untrained)
+    _fails("not learnt", untrained, codes, test.images, test.labels)
+
+
+def test_a_model_without_encode_fails(data, trained):
+    _, test = data
+    _fails("encode", torch.nn.Identity(), trained[1], test.images, test.labels)
+
+
+def test_codes_of_shuffled_labels_fail(data, trained):
+    _, test = data
+    model, codes = trained
+    shuffled = test.labels[torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))]
+    _fails("guessing", model, codes, test.images, shuffled)

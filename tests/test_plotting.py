@@ -1,0 +1,41 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from course_utils.plotting import plot_latent_2d, plot_losses, show_images, show_reconstructions, show_rows
+from course_utils.training import History
+
+
+def test_show_images_draws_one_grid():
+    ax = show_images(torch.rand(12, 1, 28, 28), nrow=6, title="grid")
+    (image,) = ax.get_images()
+    # make_grid: 2 rows and 6 columns of 28-pixel images with 2-pixel padding around each
+    assert image.get_array().shape[:2] == (2 * 30 + 2, 6 * 30 + 2)
+    plt.close("all")
+
+
+def test_show_rows_labels_each_row():
+    fig = show_rows({"noisy": torch.rand(5, 1, 28, 28), "clean": torch.rand(5, 1, 28, 28)}, n=5)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["noisy", "clean"]
+    assert [ax.get_ylabel() for ax in show_reconstructions(torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8)).axes] == [
+        "original", "reconstruction"]
+    plt.close("all")
+
+
+def test_plot_losses_draws_train_and_test():
+    ax = plot_losses({"a": History([3, 2, 1], [4, 3, 2]), "b": History([2, 1], [])})
+    assert len(ax.get_lines()) == 3
+    plt.close("all")
+
+
+def test_plot_latent_2d_one_colour_per_class():
+    ax = plot_latent_2d(torch.randn(30, 2), torch.arange(30) % 3)
+    assert len(ax.collections) == 3
+    plt.close("all")
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError, match="codes"):
+        plot_latent_2d(torch.randn(30, 3), torch.zeros(30))
+    with pytest.raises(ValueError, match="images"):
+        show_images(torch.rand(28, 28))

@@ -1,0 +1,57 @@
+"""The .py percent files are the source: each has a committed, output-free .ipynb twin in sync,
+each chapter is in the table of contents, and each begins with the Colab-only install cell."""
+
+from __future__ import annotations
+
+import json
+
+import jupytext
+import pytest
+import yaml
+
+from conftest import BOOK, NOTEBOOKS, ROOT
+
+SOURCES = sorted(BOOK.glob("[0-9][0-9]_*.py"))
+
+
+def _cells(notebook):
+    return [(cell.cell_type, cell.source.strip(), sorted(cell.metadata.get("tags", []))) for cell in notebook.cells]
+
+
+def test_every_source_has_a_notebook_and_back():
+    assert [p.stem for p in SOURCES] == [p.stem for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_pair_in_sync(source):
+    from_py = jupytext.read(source)
+    from_ipynb = jupytext.read(source.with_suffix(".ipynb"))
+    assert _cells(from_py) == _cells(from_ipynb), (
+        f"{source.name} and its .ipynb differ: run `.venv/bin/jupytext --sync {source.relative_to(ROOT)}`"
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_is_committed_without_outputs(notebook):
+    raw = json.loads(notebook.read_text())
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
+                f"{notebook.name} stores outputs: regenerate it from the .py file with jupytext"
+            )
+
+
+def test_table_of_contents_lists_every_chapter():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [entry["file"] for entry in toc["chapters"]]
+    assert listed[: len(NOTEBOOKS)] == [f"book/{p.stem}" for p in NOTEBOOKS]
+    for entry in [toc["root"], *listed]:
+        assert any((ROOT / f"{entry}{suffix}").exists() for suffix in (".md", ".ipynb")), entry
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_first_code_cell_installs_course_utils_only_in_colab(notebook):
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    first_code = next(cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code")
+    assert 'if "google.colab" in sys.modules:' in first_code.source
+    assert f"git+{repository}" in first_code.source, "the install URL should match _config.yml's repository"
