@@ -5,7 +5,8 @@ Convention (see README, "Exercises and grading"):
   answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
 - the check cell is tagged ``check`` and the same id, and calls a check function from
   ``course_utils.checks.<chapter>``.
-A failing check raises :class:`CheckFailed`, whose message says what was expected and gives a hint.
+A failing check raises :class:`CheckFailed`, whose message says what was expected and gives a hint;
+a passing one prints ``✔ <id> passed: ...``; one that cannot run here prints ``⚠ <id> skipped: ...``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def expect(condition: bool, exercise: str, problem: str, hint: str) -> None:
 def passed(exercise: str, summary: str) -> None:
     """Say that ``exercise`` passed, and what was checked."""
     print(f"✔ {exercise} passed: {summary}")
+
+
+def skipped(exercise: str, reason: str) -> None:
+    """Say that ``exercise`` could not be checked here (e.g. its data set cannot be downloaded), and why.
+
+    A skipped check neither passes nor fails; the grader reports it as ``skipped``.
+    """
+    print(f"⚠ {exercise} skipped: {reason}")
 
 
 def expect_tensor(value, exercise: str, name: str, shape: tuple | None = None) -> torch.Tensor:
