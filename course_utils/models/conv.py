@@ -1,0 +1,132 @@
+"""Convolutional autoencoders of chapters 4 and 5, and the blocks they are built from.
+
+Sizes follow the arithmetic of chapter 2: a 3 x 3 convolution with stride 2 and padding 1 halves
+28 -> 14 -> 7, a 7 x 7 convolution turns the 7 x 7 map into a 1 x 1 bottleneck, and the decoder
+mirrors this with transposed convolutions (``output_padding=1`` makes 7 -> 14 -> 28 exact).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def _positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+class ConvAutoencoder(nn.Module):
+    """Strided convolutions down to a ``latent`` x 1 x 1 code, transposed convolutions back up."""
+
+    def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64)):
+        super().__init__()
+        _positive_int("latent", latent)
+        c1, c2 = channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
+            nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(c2, latent, kernel_size=7),                              # 7 -> 1: the bottleneck
+        )
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(latent, c2, kernel_size=7), nn.ReLU(),          # 1 -> 7
+            nn.ConvTranspose2d(c2, c1, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 7 -> 14
+            nn.ConvTranspose2d(c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1),              # 14 -> 28
+            nn.Sigmoid(),  # pixels in [0, 1], like the images
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(images))
+
+
+class DownBlock(nn.Sequential):
+    """Halve the height and width: a 3 x 3 convolution with stride 2, batch norm, ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+        )
+
+
+class UpBlock(nn.Sequential):
+    """Double the height and width: the mirror of :class:`DownBlock` with a transposed convolution."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(
+            nn.ConvTranspose2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1, output_padding=1),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+        )
+
+
+class ResidualBlock(nn.Module):
+    """Two 3 x 3 convolutions whose result is *added* to the block's input: ``relu(x + f(x))``.
+
+    Input and output have the same channels and size, so the skip connection is a plain sum.
+    With ``skip=False`` the block keeps the same layers without the sum: the plain baseline.
+    """
+
+    def __init__(self, channels: int, skip: bool = True):
+        super().__init__()
+        self.skip = skip
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.BatchNorm2d(channels), nn.ReLU(),
+            nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        return torch.relu(x + out if self.skip else out)
+
+
+class BlockAutoencoder(nn.Module):
+    """:class:`ConvAutoencoder` rebuilt from blocks, with a deeper decoder: a :class:`ResidualBlock`
+    after each upsampling step. With ``residual=False`` the same layers run without skip connections."""
+
+    def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64), residual: bool = True):
+        super().__init__()
+        _positive_int("latent", latent)
+        c1, c2 = channels
+        self.encoder = nn.Sequential(
+            DownBlock(1, c1),                       # 28 -> 14
+            DownBlock(c1, c2),                      # 14 -> 7
+            nn.Conv2d(c2, latent, kernel_size=7),   # 7 -> 1
+        )
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(latent, c2, kernel_size=7), nn.BatchNorm2d(c2), nn.ReLU(),     # 1 -> 7
+            ResidualBlock(c2, skip=residual),
+            UpBlock(c2, c1),                                                                  # 7 -> 14
+            ResidualBlock(c1, skip=residual),
+            nn.ConvTranspose2d(c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # 14 -> 28
+            nn.Sigmoid(),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(images))
+
+
+class SuperResolution(nn.Module):
+    """Enlarge images ``factor`` times (a power of 2): features and a :class:`ResidualBlock` at the
+    small size, where they are cheap, one :class:`UpBlock` per doubling, a 3 x 3 convolution to pixels."""
+
+    def __init__(self, factor: int = 2, channels: int = 16, image_channels: int = 1):
+        super().__init__()
+        _positive_int("factor", factor)
+        if factor & (factor - 1):
+            raise ValueError(f"factor must be a power of 2, got {factor}")
+        self.factor = factor
+        doublings = int(math.log2(factor))
+        self.layers = nn.Sequential(
+            nn.Conv2d(image_channels, channels, kernel_size=3, padding=1), nn.ReLU(),
+            ResidualBlock(channels),
+            *[UpBlock(channels, channels) for _ in range(doublings)],  # each doubles height and width
+            nn.Conv2d(channels, image_channels, kernel_size=3, padding=1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, small_images: torch.Tensor) -> torch.Tensor:
+        return self.layers(small_images)
