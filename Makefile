@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make book     build the HTML book into _build/html (executes every chapter)"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
+	@echo "make grade    grade the notebooks in SUBMISSIONS (default: submissions/) into grades.csv"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,13 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+student: $(STAMP)
+	$(BIN)/python -m course_utils.student student
+
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(BIN)/python -m course_utils.grade $(SUBMISSIONS) --out grades.csv
 
 clean:
 	rm -rf _build student grades.csv

@@ -206,7 +206,8 @@ def grade_folder(submissions_dir: Path | str, book_dir: Path | str | None = None
         raise ValueError(f"timeout: should be a positive number of seconds, got {timeout!r}")
     teachers = {path.stem: path for path in chapter_notebooks(book_dir)}
     named = [(path, *split_name(path, list(teachers))) for path in sorted(submissions_dir.glob("*.ipynb"))]
-    handed_in = [chapter for chapter in teachers if any(chapter == named_chapter for *_, named_chapter in named)]
+    named_chapters = {chapter for _, _, chapter in named}
+    handed_in = [chapter for chapter in teachers if chapter in named_chapters]  # in book order
     teacher_notebooks = {chapter: read_notebook(teachers[chapter]) for chapter in handed_in}
     rows: dict[str, Row] = {}
     graded = set()
@@ -215,8 +216,6 @@ def grade_folder(submissions_dir: Path | str, book_dir: Path | str | None = None
         if chapter is None:
             row.notes.append(f"{path.name}: the name should be STUDENT_<chapter>.ipynb with a chapter of the "
                              f"book, e.g. {student}_{next(iter(teachers), '01_name')}.ipynb; not graded")
-        elif (student, chapter) in graded:
-            row.notes.append(f"{path.name}: a second notebook for {chapter}; not graded")
         else:
             graded.add((student, chapter))
             started = time.monotonic()

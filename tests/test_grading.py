@@ -22,7 +22,9 @@ from course_utils.grade import main, split_name, worst
 from course_utils.student import make_student_copy
 
 CHAPTER_1 = BOOK / "01_linear_autoencoder.ipynb"
-TIME_LIMIT = 150  # seconds per notebook in the chapter-1 test: the chapter takes well under it at the tiny scale
+# seconds per notebook: chapter 1 takes 20-30 s at the tiny scale on 2 idle cores; the looping
+# submission spends all of it, so it sets most of the test's time
+TIME_LIMIT = 90
 
 
 def check(exercise: str, condition: str) -> str:
@@ -175,7 +177,9 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
     command = [sys.executable, "-m", "course_utils.grade", str(chapter_1_submissions), "--out", str(out),
                "--timeout", str(TIME_LIMIT)]
     started = time.monotonic()
-    result = subprocess.run(command, cwd=tmp_path, env=tiny_env(), capture_output=True, text=True, timeout=600)
+    # offline: no time lost on download attempts that fail here anyway
+    result = subprocess.run(command, cwd=tmp_path, env=tiny_env(COURSE_OFFLINE="1"), capture_output=True, text=True,
+                            timeout=600)
     seconds = time.monotonic() - started
     print(f"graded the four chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
     assert result.returncode == 0, result.stdout + result.stderr
