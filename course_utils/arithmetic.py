@@ -110,3 +110,16 @@ def conv_matrix(weight: torch.Tensor, input_size, stride: int = 1, padding: int 
                     if 0 <= y < height and 0 <= x < width:
                         matrix[row, y * width + x] = weight[a, b]
     return matrix
+
+
+def shapes_through(layers: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
+    """``x`` sent through the children of ``layers`` (e.g. an ``nn.Sequential``) one by one:
+    ``[(layer description, shape after it), ...]``, starting with ``("input", x.shape)``."""
+    if not isinstance(layers, torch.nn.Module):
+        raise ValueError(f"layers must be a torch.nn.Module, got {type(layers).__name__}")
+    shapes = [("input", tuple(x.shape))]
+    with torch.no_grad():
+        for layer in layers.children():
+            x = layer(x)
+            shapes.append((repr(layer), tuple(x.shape)))
+    return shapes

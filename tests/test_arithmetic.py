@@ -156,3 +156,16 @@ def test_conv_matrix_rejects_bad_arguments():
         conv_matrix(torch.ones(3, 3), 5, padding=-1)
     with pytest.raises(ValueError, match="output size"):
         conv_matrix(torch.ones(3, 3), 2)
+
+
+def test_shapes_through_lists_every_layer():
+    from torch import nn
+
+    from course_utils.arithmetic import shapes_through
+
+    layers = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(2, 3, 7))
+    shapes = shapes_through(layers, torch.zeros(5, 1, 28, 28))
+    assert [shape for _, shape in shapes] == [(5, 1, 28, 28), (5, 2, 14, 14), (5, 2, 14, 14), (5, 3, 8, 8)]
+    assert shapes[1][0].startswith("Conv2d(1, 2")
+    with pytest.raises(ValueError, match="layers"):
+        shapes_through(lambda x: x, torch.zeros(1))

@@ -79,7 +79,7 @@ def test_gain_map_with_ones_is_the_overlap_map():
 def test_gain_map_against_the_autograd_jacobian(kind):
     torch.manual_seed(0)
     layer = upsampler(kind, 3, 2)
-    jacobian = torch.autograd.functional.jacobian(layer, torch.randn(1, 3, 5, 5))  # 1x2x10x10 x 1x3x5x5
+    jacobian = torch.autograd.functional.jacobian(layer, torch.randn(1, 3, 5, 5), vectorize=True)  # 1x2x10x10 x 1x3x5x5
     expected = (jacobian.reshape(2, 10, 10, -1) ** 2).sum(dim=-1).mean(dim=0).double()
     torch.testing.assert_close(gain_map(layer, 3, 5), expected, rtol=1e-5, atol=1e-8)
 

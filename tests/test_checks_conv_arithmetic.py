@@ -1,0 +1,33 @@
+"""The ex-2.1 check passes the right paddings and fails wrong ones with a message that teaches."""
+
+import pytest
+import torch
+
+from course_utils.checks import CheckFailed
+from course_utils.checks.conv_arithmetic import check_mirror_decoder, exercise_decoder, exercise_encoder
+
+RIGHT = ([1, 2, 2], [0, 1, 1])
+
+
+def test_the_right_paddings_pass(capsys):
+    check_mirror_decoder(*RIGHT)
+    assert "ex-2.1 passed" in capsys.readouterr().out
+    assert exercise_encoder()(torch.zeros(1, 1, 28, 28)).shape == (1, 32, 4, 4)
+    assert exercise_decoder(*RIGHT)(torch.zeros(1, 32, 4, 4)).shape == (1, 1, 28, 28)
+
+
+@pytest.mark.parametrize("padding, output_padding, match", [
+    ([0, 0, 0], [0, 0, 0], "layer 1"),           # a constant answer
+    ([1, 2, 2], [0, 0, 0], "layer 2"),           # forgets output_padding
+    ([1, 2, 2], [1, 1, 1], "layer 1"),           # output_padding everywhere
+    ([1, 1, 1], [0, 1, 1], "layer 2"),           # the padding of the 3 x 3 layers everywhere
+    ([1, 2, 2], [0, 1, 2], "refused"),           # output_padding not smaller than the stride
+    ([1, 2], [0, 1], "list of 3"),
+    ([1, 2, 2.0], [0, 1, 1], "list of 3"),
+    ("1, 2, 2", [0, 1, 1], "list of 3"),
+    ([1, -2, 2], [0, 1, 1], "negative"),
+])
+def test_wrong_paddings_fail_with_a_hint(padding, output_padding, match):
+    with pytest.raises(CheckFailed, match=match) as info:
+        check_mirror_decoder(padding, output_padding)
+    assert "Hint:" in str(info.value)
