@@ -123,3 +123,44 @@ def shapes_through(layers: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, 
             x = layer(x)
             shapes.append((repr(layer), tuple(x.shape)))
     return shapes
+
+
+def draw_convolution(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                     output_padding: int = 0, ax=None):
+    """Draw where a kernel lands on a ``size x size`` input, and say the output sizes.
+
+    Grey squares are the input, white dashed ones the zero padding; the blue and orange dots are
+    the kernel taps of the first two output pixels of a row, a ``stride`` apart. The title gives
+    the convolution's output size and what the transposed convolution (with ``output_padding``)
+    makes of it again. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    out = conv_output_size(size, kernel_size, stride, padding, dilation)
+    try:
+        back = str(conv_transpose_output_size(out, kernel_size, stride, padding, output_padding, dilation))
+    except ValueError as error:  # an output_padding PyTorch would refuse: say so instead of drawing nothing
+        back = f"refused ({str(error).split(',')[0]})"
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    full = size + 2 * padding
+    for row in range(full):
+        for col in range(full):
+            inside = padding <= row < padding + size and padding <= col < padding + size
+            ax.add_patch(Rectangle((col, full - 1 - row), 1, 1, facecolor="0.75" if inside else "white",
+                                   edgecolor="0.3", linestyle="-" if inside else "--", linewidth=0.8))
+    for position, (color, shift) in enumerate((("tab:blue", -0.12), ("tab:orange", 0.12))):
+        if position >= out:
+            break
+        for a in range(kernel_size):
+            for b in range(kernel_size):
+                row, col = a * dilation, position * stride + b * dilation
+                ax.plot(col + 0.5 + shift, full - 1 - row + 0.5, "o", color=color, markersize=5)
+    ax.set_xlim(-0.2, full + 0.2)
+    ax.set_ylim(-0.2, full + 0.2)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(f"n={size} k={kernel_size} s={stride} p={padding} d={dilation}\n"
+                 f"conv: {size} → {out};  transposed (op={output_padding}): {out} → {back}", fontsize=9)
+    return ax
