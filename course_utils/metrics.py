@@ -1,6 +1,8 @@
-"""Image-quality metrics: the peak signal-to-noise ratio (PSNR)."""
+"""Image-quality metrics: the peak signal-to-noise ratio (PSNR), and a plain-text table of results."""
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import torch
 
@@ -31,3 +33,18 @@ def psnr(prediction: torch.Tensor, target: torch.Tensor, data_range: float = 1.0
     Identical images give ``inf``.
     """
     return float(psnr_per_image(prediction, target, data_range).mean())
+
+
+def format_table(rows: Mapping[str, Mapping[str, float]], unit: str = "dB") -> str:
+    """A plain-text table: one line per row name, one column per inner key, numbers to 2 decimals.
+
+    ``format_table({"s&p 0.2": {"noisy": 10.2, "median": 18.3}})`` gives a header and one line.
+    """
+    columns = list(dict.fromkeys(column for row in rows.values() for column in row))
+    first = max([len(name) for name in rows] + [len(unit)])
+    widths = [max(len(column), 6) for column in columns]
+    lines = ["  ".join([unit.ljust(first), *(c.rjust(w) for c, w in zip(columns, widths))])]
+    for name, row in rows.items():
+        cells = [(f"{row[c]:.2f}" if c in row else "–").rjust(w) for c, w in zip(columns, widths)]
+        lines.append("  ".join([name.ljust(first), *cells]))
+    return "\n".join(lines)

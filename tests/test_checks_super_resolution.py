@@ -1,0 +1,105 @@
+"""The ex-5.1 and ex-5.2 checks pass real answers, fail wrong ones with a hint, and ex-5.2 skips
+only when CIFAR-10 really cannot be loaded."""
+
+import pytest
+import torch
+
+import course_utils.checks.super_resolution as super_resolution
+from course_utils.baselines import upsample
+from course_utils.checks import CheckFailed
+from course_utils.checks.super_resolution import check_cifar_super_resolution, check_super_resolution_4x
+from course_utils.config import seed_everything
+from course_utils.corruption import downscale, restoration_loss
+from course_utils.data import DataUnavailable, ImageSet, load_mnist
+from course_utils.metrics import psnr
+from course_utils.models.conv import SuperResolution
+from course_utils.training import apply_in_batches, fit
+
+
+@pytest.fixture(scope="module")
+def data():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_OFFLINE", "1")  # the bundled sample: no download attempt
+        return load_mnist("train", limit=1000), load_mnist("test", limit=100)
+
+
+@pytest.fixture(scope="module")
+def answer_4x(data):
+    train, test = data
+    seed_everything(0)
+    model = SuperResolution(factor=4, channels=8)
+    fit(model, train.images, epochs=3, lr=3e-3, batch_size=32, progress=False,
+        loss_fn=restoration_loss(lambda x, g: downscale(x, 4)))
+    noise_in = torch.rand(5, 1, 7, 7, generator=torch.Generator().manual_seed(0))
+    return model, apply_in_batches(model, downscale(test.images, 4)), noise_in, apply_in_batches(model, noise_in)
+
+
+def _fails(check, match, *args):
+    with pytest.raises(CheckFailed, match=match) as info:
+        check(*args)
+    assert "Hint:" in str(info.value)
+
+
+def test_a_trained_4x_model_passes(data, answer_4x, capsys):
+    _, test = data
+    check_super_resolution_4x(*answer_4x, test.images)
+    assert "ex-5.1 passed" in capsys.readouterr().out
+
+
+def test_wrong_4x_answers_fail_with_a_hint(data, answer_4x):
+    _, test = data
+    model, sr, noise_in, noise_out = answer_4x
+    check = check_super_resolution_4x
+    _fails(check, "shape", model, downscale(test.images, 4), noise_in, noise_out, test.images)
+    _fails(check, "not what your model", model, torch.full_like(sr, 0.13), noise_in, noise_out, test.images)
+    _fails(check, "not what your model", model, upsample(downscale(test.images, 4), 4), noise_in, noise_out,
+           test.images)
+    # the right outputs in the wrong order
+    _fails(check, "not what your model", model, sr.flip(0), noise_in, noise_out, test.images)
+    _fails(check, "noise", model, sr, torch.full_like(noise_in, 0.5), noise_out, test.images)
+    _fails(check, "noise_out", model, sr, noise_in, torch.zeros_like(noise_out), test.images)
+
+
+def test_an_untrained_4x_model_fails_at_the_default_scale(data, monkeypatch):
+    _, test = data
+    monkeypatch.delenv("COURSE_TINY", raising=False)
+    seed_everything(0)
+    untrained = SuperResolution(factor=4, channels=8)
+    noise_in = torch.rand(3, 1, 7, 7)
+    sr = apply_in_batches(untrained, downscale(test.images, 4))
+    _fails(check_super_resolution_4x, "nearest", untrained, sr, noise_in, apply_in_batches(untrained, noise_in),
+           test.images)
+
+
+@pytest.fixture
+def photos():
+    return torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+
+
+def cifar_answer(model, clean):
+    small = downscale(clean, 2)
+    sr = apply_in_batches(model, small)
+    return {"clean": clean, "sr": sr, "psnr_sr": psnr(sr, clean), "psnr_bicubic": psnr(upsample(small, 2), clean)}
+
+
+def test_cifar_answers(photos, capsys):
+    model = SuperResolution(factor=2, channels=4, image_channels=3).eval()
+    right = cifar_answer(model, photos)
+    check_cifar_super_resolution(model, right)
+    assert "ex-5.2 passed" in capsys.readouterr().out
+    bicubic = upsample(downscale(photos, 2), 2)
+    _fails(check_cifar_super_resolution, "not what your model", model, {**right, "sr": bicubic})
+    _fails(check_cifar_super_resolution, "psnr_bicubic", model, {**right, "psnr_bicubic": right["psnr_sr"]})
+    _fails(check_cifar_super_resolution, "keys", model, {"clean": photos})
+
+
+def test_cifar_none_is_skipped_only_when_unavailable(photos, monkeypatch, capsys):
+    def unavailable(*args, **kwargs):
+        raise DataUnavailable("CIFAR-10 could not be downloaded (no network) and has no offline copy")
+
+    monkeypatch.setattr(super_resolution, "load_cifar10", unavailable)
+    check_cifar_super_resolution(None, None)
+    assert "⚠ ex-5.2 skipped: CIFAR-10 could not be downloaded" in capsys.readouterr().out
+    monkeypatch.setattr(super_resolution, "load_cifar10",
+                        lambda *args, **kwargs: ImageSet(photos, torch.zeros(len(photos), dtype=torch.long)))
+    _fails(check_cifar_super_resolution, "can be loaded", None, None)
