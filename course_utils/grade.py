@@ -105,7 +105,10 @@ def pair_check_cells(submission, teacher) -> list[tuple[str, int | None]]:
 
 
 def grading_env() -> dict[str, str]:
-    return dict(os.environ, COURSE_TINY="1", MPLBACKEND="Agg")
+    """The kernels' environment: the tiny scale, no plot windows, and one CPU thread unless set otherwise:
+    tiny models gain nothing from more, and on a busy machine threads that wait for each other make a
+    notebook several times slower."""
+    return {"OMP_NUM_THREADS": "1", **os.environ, "COURSE_TINY": "1", "MPLBACKEND": "Agg"}
 
 
 def run_cells(notebook, timeout: float, cwd: Path) -> tuple[int, str | None]:
@@ -151,22 +154,26 @@ def check_status(cell, exercise: str) -> tuple[str, str | None]:
     return "error", f"{exercise}: the check cell ran but reported neither ✔ passed nor ⚠ skipped"
 
 
-def grade_notebook(submission, teacher, timeout: float = DEFAULT_TIMEOUT) -> Result:
-    """Run ``submission`` (a notebook, changed in place) and grade it against the ``teacher`` notebook."""
-    pairs = pair_check_cells(submission, teacher)
-    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        stopped_at, reason = run_cells(submission, timeout, Path(workdir))
+def run_notes(notebook, stopped_at: int, reason: str | None, timeout: float, checks: set) -> list[str]:
+    """Why the run stopped early, and the first error outside the check cells (a failed import, say)."""
     notes = []
     if reason == "timeout":
         notes.append(f"stopped by the {timeout:g} s time limit in cell {stopped_at}")
     elif reason:
         notes.append(f"{reason} in cell {stopped_at}")
-    checks = {index for _, index in pairs}
-    for index, cell in enumerate(submission.cells[:stopped_at]):
+    for index, cell in enumerate(notebook.cells[:stopped_at]):
         error = error_of(cell)
-        if error is not None and index not in checks:  # e.g. a failed import, or an unfinished solution
-            notes.append(f"cell {index} raised {error.ename}: {first_line(error.evalue)}")
-            break
+        if error is not None and index not in checks:
+            return notes + [f"cell {index} raised {error.ename}: {first_line(error.evalue)}"]
+    return notes
+
+
+def grade_notebook(submission, teacher, timeout: float = DEFAULT_TIMEOUT) -> Result:
+    """Run ``submission`` (a notebook, changed in place) and grade it against the ``teacher`` notebook."""
+    pairs = pair_check_cells(submission, teacher)
+    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
+        stopped_at, reason = run_cells(submission, timeout, Path(workdir))
+    notes = run_notes(submission, stopped_at, reason, timeout, checks={index for _, index in pairs})
     per_exercise = defaultdict(list)
     for exercise, index in pairs:
         if index is None:

@@ -21,7 +21,8 @@ from .exercises import (BEGIN_INSTRUCTOR, BEGIN_SOLUTION, CHECK, END_INSTRUCTOR,
 
 STUDENT_NOTE = """\
 **Your copy of this chapter.** Each exercise has a cell that says `# YOUR CODE HERE`: replace
-that line and the `raise NotImplementedError(...)` below it with your answer. The cell after it
+that line and the `raise NotImplementedError(...)` below it with your answer (and write where a
+cell says `YOUR ANSWER HERE`). The cell after it
 that begins with `# Public check` is the exercise's public check: run it to see at once whether
 your answer passes (✔) or what is still wrong, with a hint. To hand in, keep the check cells as
 they are and save the notebook as `{submission}`; your instructor grades it by running the same
@@ -32,9 +33,8 @@ def placeholder(cell, indent: str) -> list[str]:
     """What a student sees in place of a solution region."""
     if cell.cell_type == "markdown":
         return [f"{indent}YOUR ANSWER HERE"]
-    exercise = exercise_id(cell) or "this exercise"
     return [f"{indent}# YOUR CODE HERE",
-            f'{indent}raise NotImplementedError("{exercise}: write your solution here")']
+            f'{indent}raise NotImplementedError("{exercise_id(cell)}: write your solution here")']
 
 
 def remove_regions(cell, index: int) -> str:
