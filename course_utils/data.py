@@ -66,6 +66,9 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
+_failed_downloads: dict[tuple[str, Path], Exception] = {}  # a server that failed once is not retried
+
+
 @functools.lru_cache(maxsize=None)
 def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw uint8 images (N x C x H x W) and labels of a torchvision data set, downloading if needed."""
@@ -73,9 +76,15 @@ def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tens
 
     dataset_class = getattr(torchvision.datasets, name)
     root = data_dir()
+    if (name, root) in _failed_downloads:  # the test split would only fail again, after the same wait
+        raise _failed_downloads[name, root]
     root.mkdir(parents=True, exist_ok=True)
-    with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-        dataset = dataset_class(root=str(root), train=(split == "train"), download=True)
+    try:
+        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+            dataset = dataset_class(root=str(root), train=(split == "train"), download=True)
+    except Exception as error:
+        _failed_downloads[name, root] = error
+        raise
     images = torch.as_tensor(np.asarray(dataset.data))
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)  # CIFAR is N x H x W x C
     return images.contiguous(), torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)

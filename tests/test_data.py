@@ -56,7 +56,12 @@ def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
     images = load_mnist("test", limit=10).images
     assert images.shape == (10, 1, 28, 28)
     assert "offline sample (download failed: RuntimeError: no network here)" in capsys.readouterr().out
+    # the train split does not wait for the same server again, and says the same
+    monkeypatch.setattr("torchvision.datasets.MNIST", lambda *a, **k: pytest.fail("downloaded twice"))
+    assert load_mnist("train", limit=3).images.shape == (3, 1, 28, 28)
+    assert "no network here" in capsys.readouterr().out
     data._torchvision_arrays.cache_clear()
+    data._failed_downloads.clear()
 
 
 def _write_idx(path, array: np.ndarray) -> None:
@@ -71,6 +76,7 @@ def test_download_path_reads_torchvision_files(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     data._torchvision_arrays.cache_clear()
+    data._failed_downloads.clear()
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -84,6 +90,7 @@ def test_download_path_reads_torchvision_files(monkeypatch, tmp_path, capsys):
     assert torch.allclose(test.images, torch.from_numpy(expected).float() / 255)
     assert "from torchvision" in capsys.readouterr().out
     data._torchvision_arrays.cache_clear()
+    data._failed_downloads.clear()
 
 
 def test_download_only_sets_raise_data_unavailable_offline(offline):
