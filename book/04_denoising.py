@@ -1,0 +1,397 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. The denoising autoencoder
+#
+# An autoencoder that copies clean images well has learnt what digits look like. Show it a
+# digit sprinkled with noise and ask for the *clean* digit back, and it becomes a denoiser: the
+# bottleneck has no room for the noise, and the decoder only knows how to draw strokes
+# {cite:p}`vincent2010`. In this chapter we build a convolutional autoencoder with the sizes
+# designed in chapter 2, train it first on clean digits and then on noisy ones, scale it up
+# with reusable blocks and skip connections {cite:p}`he2016`, and measure how well it cleans
+# images against a classical filter.
+#
+# **Learning goals.** After this chapter you can
+# - build a convolutional autoencoder from strided convolutions, a 7 × 7 bottleneck and
+#   transposed convolutions, and trace its feature-map sizes;
+# - train a denoiser with fresh salt-and-pepper or Gaussian noise in every batch;
+# - assemble deeper models from down, up and residual blocks, and compare a plain decoder with
+#   a residual one;
+# - measure image quality with the peak signal-to-noise ratio (PSNR) and compare a learned
+#   denoiser with a median filter.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell only does something in Google Colab: it installs the course's small helper
+# package, `course_utils`. On your own machine `make book` (or `pip install -e .`) has done that.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    course = "git+https://github.com/autoencoders-in-pytorch/course"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
+                   check=True)
+
+# %% [markdown]
+# As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
+# for a quick test run; seeds are fixed, so the numbers on this page come out the same every run.
+
+# %%
+from functools import partial
+
+import torch
+
+from course_utils.baselines import median_filter
+from course_utils.checks.denoising import check_fashion_denoising
+from course_utils.config import by_scale, get_device, is_tiny, seed_everything
+from course_utils.corruption import gaussian_noise, restoration_loss, salt_and_pepper
+from course_utils.data import DataUnavailable, load_fashion_mnist, load_mnist
+from course_utils.metrics import format_table, psnr
+from course_utils.models.conv import (BlockAutoencoder, ConvAutoencoder, DownBlock,
+                                      ResidualBlock, UpBlock)
+from course_utils.notebook import show_source
+from course_utils.plotting import plot_losses, show_rows
+from course_utils.training import apply_in_batches, fit
+
+seed_everything(0)
+device = get_device()
+EPOCHS = by_scale(default=5, tiny=1)
+EPOCHS_CLEAN = by_scale(default=3, tiny=1)  # the first, clean-only stage
+LR = 3e-3
+LATENT = by_scale(default=64, tiny=16)
+CHANNELS = by_scale(default=(16, 32), tiny=(8, 16))
+print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+      f"epochs per model: {EPOCHS}, bottleneck: {LATENT} numbers")
+
+# %% [markdown]
+# ## Noise, drawn fresh
+#
+# We use the MNIST digits of chapter 1 {cite:p}`lecun1998` and damage them in two ways, both in
+# `course_utils.corruption`:
+#
+# - **salt-and-pepper** noise with an `amount` $p$: each pixel is hit with probability $p$ and
+#   then set to 0 (pepper) or 1 (salt) with equal chance, like dead and stuck pixels of a sensor;
+# - **Gaussian** noise with standard deviation $\sigma$: $\tilde x = \operatorname{clip}(x +
+#   \sigma\varepsilon, 0, 1)$ with $\varepsilon \sim \mathcal N(0, 1)$ drawn for every pixel.
+#
+# Both take a `torch.Generator`: the same generator state gives the same noise, which makes the
+# test tables below reproducible, while a generator that keeps running gives new noise at every
+# call. We evaluate four settings, two levels of each kind.
+
+# %%
+train = load_mnist("train", limit=by_scale(default=None, tiny=400))
+test = load_mnist("test", limit=by_scale(default=None, tiny=200))
+
+NOISES = {
+    "salt-and-pepper 0.1": partial(salt_and_pepper, amount=0.1),
+    "salt-and-pepper 0.2": partial(salt_and_pepper, amount=0.2),
+    "Gaussian 0.2": partial(gaussian_noise, std=0.2),
+    "Gaussian 0.4": partial(gaussian_noise, std=0.4),
+}
+
+
+def noisy_test_images(name: str) -> torch.Tensor:
+    """The test images with one noise setting, from a fixed seed: the same every run."""
+    return NOISES[name](test.images, generator=torch.Generator().manual_seed(2024))
+
+
+examples = {"clean": test.images}
+examples.update({name: noisy_test_images(name) for name in NOISES})
+show_rows(examples, title="the four noise settings of this chapter");
+
+# %% [markdown]
+# ## Measuring quality: PSNR
+#
+# The *peak signal-to-noise ratio* compares an image $\hat x$ with the clean one $x$ through
+# their mean squared error over the $D$ pixels, on a logarithmic scale:
+#
+# $$
+# \operatorname{PSNR}(\hat x, x) = 10 \log_{10} \frac{R^2}{\frac1D \lVert \hat x - x \rVert^2}
+# \ \text{dB},
+# $$
+#
+# where $R$ is the range of pixel values (1 here). Higher is better; halving the error adds
+# about 3 dB, and identical images give $+\infty$. `course_utils.metrics.psnr` computes it per
+# image and reports the mean over the images, the usual way to report it. The noisy inputs are
+# the first baseline; a **3 × 3 median filter** (each pixel replaced by the median of its
+# neighbourhood, here `scipy.ndimage.median_filter`) is the second, and the classic remedy for
+# salt-and-pepper noise: an isolated black or white speck is never the median of its neighbours.
+
+# %%
+results = {}
+for name in NOISES:
+    noisy = noisy_test_images(name)
+    results[name] = {"noisy input": psnr(noisy, test.images),
+                     "median 3×3": psnr(median_filter(noisy), test.images)}
+print(format_table(results))
+
+# %% [markdown]
+# ## A convolutional autoencoder
+#
+# Chapter 2 designed the sizes: a 3 × 3 convolution with stride 2 and padding 1 halves the
+# image (28 → 14 → 7), a 7 × 7 convolution without padding turns the 7 × 7 map into a single
+# position with `LATENT` channels (the bottleneck), and the decoder mirrors the encoder with
+# transposed convolutions. A transposed convolution with stride 2 and padding 1 turns 7 into
+# $2 \cdot (7 - 1) - 2 + 3 = 13$, one short of 14; `output_padding=1` adds the missing row and
+# column {cite:p}`dumoulin2016`. The sigmoid at the end keeps the pixels in [0, 1], like the
+# images.
+
+# %%
+show_source(ConvAutoencoder)
+
+# %% [markdown]
+# Running one image through the layers confirms the sizes:
+
+# %%
+conv_model = ConvAutoencoder(latent=LATENT, channels=CHANNELS).to(device)
+x = test.images[:1].to(device)
+for layer in [*conv_model.encoder, *conv_model.decoder]:
+    x = layer(x)
+    if not isinstance(layer, (torch.nn.ReLU, torch.nn.Sigmoid)):
+        print(f"{type(layer).__name__:16s} -> {tuple(x.shape[1:])}")
+
+# %% [markdown]
+# First the model learns to copy clean digits with the MSE loss of chapter 1:
+
+# %%
+seed_everything(0)
+clean_history = fit(conv_model, train.images, test.images,
+                    epochs=EPOCHS_CLEAN, lr=LR, batch_size=64)
+reconstructions = apply_in_batches(conv_model, test.images)
+print(f"clean reconstructions: PSNR {psnr(reconstructions, test.images):.2f} dB")
+show_rows({"clean": test.images, "reconstruction": reconstructions},
+          title="convolutional autoencoder on clean digits");
+
+# %% [markdown]
+# ## Training a denoiser
+#
+# A denoiser is trained on pairs: the corrupted image goes in, the clean image is the target,
+#
+# $$
+# \mathcal L = \frac{1}{N D} \sum_{n=1}^N \lVert f(\tilde x_n) - x_n \rVert^2, \qquad
+# \tilde x_n = \text{corrupt}(x_n).
+# $$
+#
+# The noise must be **drawn afresh for every batch**. With one fixed noisy copy of the training
+# set, a large enough model can learn those particular specks by heart; with new noise every
+# time, the only thing that helps is to learn what clean digits look like. The batch loss
+# `restoration_loss(corrupt)` does exactly that: it owns a seeded generator and corrupts each
+# batch with new noise before the model sees it, so the course's `fit` loop stays unchanged.
+#
+# We train one *blind* denoiser for all four settings: every batch gets one of them at random.
+
+# %%
+def mixed_noise(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One of the chapter's noise settings, chosen at random for this batch."""
+    choice = int(torch.randint(len(NOISES), (1,), generator=generator))
+    return list(NOISES.values())[choice](images, generator=generator)
+
+
+denoising_loss = restoration_loss(mixed_noise, seed=0)
+
+# %% [markdown]
+# What does the autoencoder trained on clean digits make of noisy ones? It can only draw what it
+# has learnt, and noise is not part of that, so it removes some specks; but it has never seen a
+# noisy input, and it also gets confused by them. Its PSNRs go into the table first: look for
+# the settings where it does better than the noisy input, and those where it does worse.
+
+# %%
+for name in NOISES:
+    outputs = apply_in_batches(conv_model, noisy_test_images(name))
+    results[name]["AE, clean-trained"] = psnr(outputs, test.images)
+
+# %% [markdown]
+# Now we keep training the same network, as a denoiser. Its test loss is the MSE between its
+# outputs for noisy test images and the clean ones.
+
+# %%
+seed_everything(0)
+conv_history = fit(conv_model, train.images, test.images, epochs=EPOCHS, lr=LR,
+                   batch_size=64, loss_fn=denoising_loss)
+for name in NOISES:
+    denoised = apply_in_batches(conv_model, noisy_test_images(name))
+    results[name]["AE, denoiser"] = psnr(denoised, test.images)
+print(format_table(results))
+
+# %% [markdown]
+# ## Scaling the architecture: blocks and skip connections
+#
+# Larger models are easier to write, read and change when they are assembled from a few
+# reusable blocks. A **down block** halves the height and width (a strided convolution, batch
+# normalisation, ReLU); an **up block** is its mirror image with a transposed convolution:
+
+# %%
+show_source(DownBlock)
+show_source(UpBlock)
+
+# %% [markdown]
+# Stacking more layers does not automatically help: a deeper plain network is harder to
+# optimise, because the gradient has to pass through every layer. A **residual block**
+# {cite:p}`he2016` computes a correction $F(x)$ with two convolutions and *adds* it to its input,
+#
+# $$
+# y = \operatorname{ReLU}\bigl(x + F(x)\bigr).
+# $$
+#
+# The sum needs $F(x)$ to have the same shape as $x$, so both convolutions keep the number of
+# channels and, with padding 1, the size. At initialisation $F(x)$ is small and the block is
+# close to the identity; the gradient reaches earlier layers through the sum unchanged. With
+# `skip=False` the same block runs without the sum: the plain baseline.
+
+# %%
+show_source(ResidualBlock)
+
+# %% [markdown]
+# `BlockAutoencoder` keeps the encoder and bottleneck of `ConvAutoencoder`, built from down
+# blocks, and deepens the decoder with a residual block after each step up. We train it twice
+# from the same seed, once with skip connections and once without, on the same noise.
+
+# %%
+show_source(BlockAutoencoder)
+
+# %%
+block_histories, block_models = {}, {}
+for name, residual in [("plain", False), ("residual", True)]:
+    seed_everything(0)
+    block_models[name] = BlockAutoencoder(latent=LATENT, channels=CHANNELS,
+                                          residual=residual).to(device)
+    block_histories[name] = fit(block_models[name], train.images, test.images,
+                                epochs=EPOCHS, lr=LR, batch_size=64,
+                                loss_fn=restoration_loss(mixed_noise, seed=0))
+    print(f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}")
+plot_losses(block_histories, title="denoising loss: plain vs residual decoder");
+
+# %% [markdown]
+# The residual decoder's loss falls faster from the first epoch: the skip connections give the
+# optimiser an easy path. The table adds both block models; the last column is the denoiser we
+# keep for the rest of the chapter.
+
+# %%
+denoiser = block_models["residual"]
+for name in NOISES:
+    for label, model in [("plain blocks", block_models["plain"]),
+                         ("residual blocks", denoiser)]:
+        outputs = apply_in_batches(model, noisy_test_images(name))
+        results[name][label] = psnr(outputs, test.images)
+print(format_table(results))
+
+# %% [markdown]
+# ## Looking at the results
+#
+# Numbers alone hide *how* each method fails. For the hardest setting of each kind, the rows
+# show the noisy input, the median filter, the residual autoencoder and the clean digit.
+
+# %%
+for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
+    noisy = noisy_test_images(name)
+    show_rows({"noisy": noisy, "median 3×3": median_filter(noisy),
+               "autoencoder": apply_in_batches(denoiser, noisy), "clean": test.images},
+              title=name);
+
+# %% [markdown]
+# The median filter removes most isolated specks but also eats thin strokes and leaves clumps
+# where several specks touch; against Gaussian noise, which moves every pixel a little, it can
+# only blur. The autoencoder outputs clean backgrounds and plausible strokes, because the only
+# thing its decoder has learnt to draw is a digit. Its weak point is the other side of the same
+# coin: the bottleneck has 64 numbers, so fine details of the handwriting get smoothed, and
+# where the noise hides the digit it may draw a different one.
+#
+# The checks below hold the page to its claims: the learned denoiser beats the median filter on
+# salt-and-pepper noise of amount 0.2 and improves on the noisy input in every setting. (At the
+# tiny test scale the models train too briefly for this, so the checks run only at the book's
+# scale.)
+
+# %%
+if not is_tiny():
+    row = results["salt-and-pepper 0.2"]
+    assert row["residual blocks"] > row["median 3×3"], "should beat the median filter"
+    for name, row in results.items():
+        assert row["residual blocks"] > row["noisy input"], f"{name}: not denoised"
+assert apply_in_batches(denoiser, noisy).shape == test.images.shape  # at every scale
+
+# %% [markdown]
+# ## Exercise ex-4.1: denoising clothes with a digit denoiser
+#
+# Fashion-MNIST {cite:p}`xiao2017` has the same format as MNIST, 28 × 28 grey-scale images,
+# but shows clothes, shoes and bags. What does our MNIST denoiser make of them?
+#
+# 1. Load up to `N_FASHION` Fashion-MNIST test images with `load_fashion_mnist("test", limit=...)`.
+#    If the data set cannot be downloaded (it raises `DataUnavailable`), print one sentence that
+#    says so and set `fashion_results = None`.
+# 2. Add salt-and-pepper noise of amount 0.2 with a seeded generator, then denoise with
+#    `denoiser` and with the median filter.
+# 3. Store a dict `fashion_results` with the images `"clean"`, `"noisy"`, `"denoised"` and
+#    the mean PSNRs `"psnr_noisy"`, `"psnr_median"`, `"psnr_denoised"`, and show a few rows.
+# 4. Explain in the markdown cell below what you see, and why.
+#
+# The check recomputes your PSNRs from your images and makes sure the denoised images are the
+# denoiser's. When Fashion-MNIST cannot be downloaded here, it says so and skips.
+
+# %% tags=["solution", "ex-4.1"]
+N_FASHION = by_scale(default=1000, tiny=200)
+### BEGIN SOLUTION
+try:
+    fashion = load_fashion_mnist("test", limit=N_FASHION)
+except DataUnavailable as error:
+    print(f"Fashion-MNIST is not available here, so this exercise is skipped: {error}")
+    fashion_results = None
+else:
+    generator = torch.Generator().manual_seed(0)
+    noisy = salt_and_pepper(fashion.images, 0.2, generator=generator)
+    fashion_results = {"clean": fashion.images, "noisy": noisy,
+                       "denoised": apply_in_batches(denoiser, noisy)}
+    for key, images in [("noisy", noisy), ("median", median_filter(noisy)),
+                        ("denoised", fashion_results["denoised"])]:
+        fashion_results[f"psnr_{key}"] = psnr(images, fashion.images)
+    show_rows({"noisy": noisy, "median 3×3": median_filter(noisy),
+               "MNIST denoiser": fashion_results["denoised"], "clean": fashion.images},
+              title="Fashion-MNIST, salt-and-pepper 0.2");
+### END SOLUTION
+
+# %% tags=["check", "ex-4.1"]
+check_fashion_denoising(denoiser, fashion_results,
+                        mnist_psnr=results["salt-and-pepper 0.2"]["residual blocks"])
+
+# %% [markdown]
+# **What happens.** The denoiser removes the specks from the background, but it redraws every
+# garment as something between a blurred silhouette and a digit: textures, prints and straight
+# edges disappear, and the PSNR gain over the noisy input is far smaller than on digits, so that
+# the median filter, which knows nothing about digits, usually wins. The autoencoder has
+# learnt what *digits* look like and projects every input onto that, which is why it denoises
+# digits so well. A denoiser works only on the kind of images it was trained on: to clean
+# clothes, train it on clothes.
+
+# %% [markdown]
+# ## Summary
+#
+# - A convolutional autoencoder halves the image with strided convolutions, squeezes it through
+#   a 7 × 7 convolution into a bottleneck and mirrors this with transposed convolutions
+#   (`output_padding=1` makes 7 → 14 → 28 exact).
+# - Trained on corrupted inputs with clean targets, and new noise in every batch, it becomes a
+#   denoiser; on this page it beats the noisy input in all four settings and the median filter
+#   on salt-and-pepper noise of amount 0.2.
+# - Down, up and residual blocks make larger models easy to assemble; the residual decoder
+#   trains faster than the same layers without skip connections.
+# - A denoiser has learnt a data distribution: on images of another kind it does much worse.
+#
+# ## References
+#
+# {cite:t}`vincent2010` introduce denoising autoencoders as a way to learn useful
+# representations; {cite:t}`he2016` introduce residual connections; {cite:t}`dumoulin2016`
+# explain the arithmetic of (transposed) convolutions used here. The full list is on the
+# [references](references.md) page.

@@ -1,0 +1,274 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. Super-resolution
+#
+# A denoiser learns to undo noise; the same recipe undoes *missing resolution*. Shrink every
+# training image, feed the small version to a network and ask for the full-size original: the
+# network learns to fill in detail that interpolation cannot know, because it has learnt what
+# the images look like {cite:p}`dong2014`. This chapter trains such a model on MNIST, from
+# 14 × 14 to 28 × 28, with the blocks of chapter 4, and compares it with classical
+# interpolation.
+#
+# **Learning goals.** After this chapter you can
+# - make training pairs by area downscaling, and say what information it destroys;
+# - upsample with nearest-neighbour and bicubic interpolation as baselines;
+# - build an upsampling network from the up and residual blocks of chapter 4 and train it;
+# - compare the methods by PSNR, and see what a super-resolution model does with an input
+#   that is nothing like its training data.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell only does something in Google Colab: it installs the course's small helper
+# package, `course_utils`. On your own machine `make book` (or `pip install -e .`) has done that.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    course = "git+https://github.com/autoencoders-in-pytorch/course"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
+                   check=True)
+
+# %% [markdown]
+# As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
+# for a quick test run; seeds are fixed, so the numbers on this page come out the same every run.
+
+# %%
+import torch
+
+from course_utils.baselines import upsample
+from course_utils.checks.super_resolution import (check_cifar_super_resolution,
+                                                  check_super_resolution_4x)
+from course_utils.config import by_scale, get_device, is_tiny, seed_everything
+from course_utils.corruption import downscale, restoration_loss
+from course_utils.data import DataUnavailable, load_cifar10, load_mnist
+from course_utils.metrics import format_table, psnr
+from course_utils.models.conv import SuperResolution
+from course_utils.notebook import show_source
+from course_utils.plotting import plot_losses, show_rows
+from course_utils.training import apply_in_batches, fit
+
+seed_everything(0)
+device = get_device()
+EPOCHS = by_scale(default=4, tiny=1)
+LR = 3e-3
+CHANNELS = by_scale(default=16, tiny=8)
+print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+      f"epochs per model: {EPOCHS}, channels: {CHANNELS}")
+
+# %% [markdown]
+# ## Making low-resolution images
+#
+# We shrink each 28 × 28 digit by a factor $f = 2$ with **area downscaling**: every output pixel
+# is the mean of an $f \times f$ block of input pixels,
+#
+# $$
+# y_{ij} = \frac{1}{f^2} \sum_{a=0}^{f-1} \sum_{b=0}^{f-1} x_{f i + a,\, f j + b},
+# $$
+#
+# which is what a sensor with $f$ times larger pixels would record. `downscale(x, factor)` in
+# `course_utils.corruption` does this with average pooling. Four pixels become one, so three
+# quarters of the numbers are gone, and with them the sharp edges of the strokes.
+
+# %%
+train = load_mnist("train", limit=by_scale(default=None, tiny=400))
+test = load_mnist("test", limit=by_scale(default=None, tiny=200))
+small_test = downscale(test.images, 2)
+print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
+
+# %% [markdown]
+# ## Baselines: interpolation
+#
+# Interpolation guesses the missing pixels from the neighbouring known ones, the same way for
+# every image. **Nearest-neighbour** repeats each pixel $f \times f$ times. **Bicubic**
+# interpolation fits a cubic polynomial through 4 × 4 neighbours and is smoother; it can
+# overshoot at sharp edges, so we clip it to [0, 1]. Both come from
+# `torch.nn.functional.interpolate`. We score everything with the PSNR of chapter 4 (mean over
+# the test images, in dB; higher is better).
+
+# %%
+results = {"2× (14 → 28)": {
+    "nearest": psnr(upsample(small_test, 2, "nearest"), test.images),
+    "bicubic": psnr(upsample(small_test, 2, "bicubic"), test.images)}}
+print(format_table(results))
+
+# %% [markdown]
+# ## A super-resolution network
+#
+# The network reuses the blocks of chapter 4. A 3 × 3 convolution turns the small image into
+# feature maps, a residual block refines them at the small size, where they are cheap, one
+# `UpBlock` per doubling (a transposed convolution with stride 2) enlarges them, and a final
+# 3 × 3 convolution with a sigmoid turns the features back into pixels in [0, 1]. Unlike the
+# autoencoders of chapter 4 there is no bottleneck: the input is already the compressed
+# version, and the network only has to learn the *decoder*.
+
+# %%
+show_source(SuperResolution)
+
+# %% [markdown]
+# Training pairs are made on the fly, like the noisy inputs of chapter 4: the batch loss
+# shrinks each clean batch with `downscale` and compares the model's output with the original.
+
+# %%
+def halve(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The low-resolution input: area downscaling by 2 (no randomness needed)."""
+    return downscale(images, 2)
+
+
+seed_everything(0)
+model_2x = SuperResolution(factor=2, channels=CHANNELS).to(device)
+history_2x = fit(model_2x, train.images, test.images, epochs=EPOCHS, lr=LR,
+                 batch_size=64, loss_fn=restoration_loss(halve))
+plot_losses(history_2x, title="super-resolution 14 → 28");
+
+# %%
+sr_test = apply_in_batches(model_2x, small_test)
+results["2× (14 → 28)"]["network"] = psnr(sr_test, test.images)
+print(format_table(results))
+show_rows({"14 × 14 input": small_test, "nearest": upsample(small_test, 2, "nearest"),
+           "bicubic": upsample(small_test, 2, "bicubic"), "network": sr_test,
+           "original": test.images}, title="2× super-resolution");
+
+# %% [markdown]
+# Bicubic interpolation beats nearest-neighbour but stays blurry: it knows nothing about
+# digits. The network draws crisp strokes with clean backgrounds, because it has learnt that
+# MNIST pixels are mostly 0 or 1 and that strokes have a typical width. Its PSNR is well above
+# bicubic's, as the check below makes sure (at the book's scale; the tiny test run trains too
+# briefly).
+
+# %%
+if not is_tiny():
+    row = results["2× (14 → 28)"]
+    assert row["network"] > row["bicubic"] > row["nearest"], row
+assert sr_test.shape == test.images.shape  # at every scale
+
+# %% [markdown]
+# ## Exercise ex-5.1: 4× super-resolution, and pure noise
+#
+# Shrinking by 4 leaves a 7 × 7 image: one number for every 16 pixels.
+#
+# 1. Train `model_4x = SuperResolution(factor=4, channels=CHANNELS)` for `EPOCHS_4X` epochs with a
+#    batch loss that downscales each batch by 4.
+# 2. Compute `sr_4x`, its 28 × 28 outputs for all test images downscaled by 4, and add the
+#    4× PSNRs of nearest, bicubic and the network to `results`.
+# 3. Draw `noise_in`, a few 7 × 7 images of uniform noise (with a seeded generator), compute
+#    `noise_out = apply_in_batches(model_4x, noise_in)` and show both.
+#
+# What does the 4× model make of noise? Why?
+#
+# The check makes sure that `sr_4x` and `noise_out` are your model's outputs for the right
+# inputs, that the outputs are 28 × 28, and (at the book's scale) that the model beats nearest
+# upsampling.
+
+# %% tags=["solution", "ex-5.1"]
+EPOCHS_4X = by_scale(default=4, tiny=1)
+### BEGIN SOLUTION
+def quarter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    return downscale(images, 4)
+
+
+seed_everything(0)
+model_4x = SuperResolution(factor=4, channels=CHANNELS).to(device)
+fit(model_4x, train.images, test.images, epochs=EPOCHS_4X, lr=LR,
+    batch_size=64, loss_fn=restoration_loss(quarter))
+tiny_test = downscale(test.images, 4)
+sr_4x = apply_in_batches(model_4x, tiny_test)
+results["4× (7 → 28)"] = {
+    "nearest": psnr(upsample(tiny_test, 4, "nearest"), test.images),
+    "bicubic": psnr(upsample(tiny_test, 4, "bicubic"), test.images),
+    "network": psnr(sr_4x, test.images)}
+print(format_table(results))
+
+noise_in = torch.rand(10, 1, 7, 7, generator=torch.Generator().manual_seed(0))
+noise_out = apply_in_batches(model_4x, noise_in)
+show_rows({"7 × 7 input": tiny_test, "network": sr_4x, "original": test.images,
+           "noise input": noise_in, "its output": noise_out},
+          title="4× super-resolution");
+### END SOLUTION
+
+# %% tags=["check", "ex-5.1"]
+check_super_resolution_4x(model_4x, sr_4x, noise_in, noise_out, test.images)
+
+# %% [markdown]
+# At 4× the network still finds most digits in 7 × 7 blobs, where bicubic interpolation only
+# shows blurred patches; it is sometimes wrong where two digits have similar blobs. Fed pure
+# noise, it does not return noise: it draws stroke-like pieces, bright ridges on a dark
+# background, where the noise happens to be bright. The network can only produce what it has
+# learnt that a high-resolution image looks like, and for every input it draws the most
+# digit-like image that could have produced it. This is a strength on digits and a danger
+# elsewhere: a super-resolution network invents plausible detail, so its output is not evidence
+# of what the original showed.
+#
+# ## Exercise ex-5.2 (optional): colour images
+#
+# CIFAR-10 {cite:p}`krizhevsky2009` holds 32 × 32 colour photographs of ten kinds of objects.
+# Train a 2× model with `image_channels=3` on CIFAR-10 training images (`load_cifar10`), and
+# store in `cifar_results` the clean test images (`"clean"`), your model's outputs for them
+# downscaled by 2 (`"sr"`), and the mean PSNRs of your model (`"psnr_sr"`) and of bicubic
+# upsampling (`"psnr_bicubic"`). Does the network beat bicubic interpolation as clearly as on
+# digits? Why not? If CIFAR-10 cannot be downloaded, print one sentence saying so and set
+# `cifar_results = None`; the check then skips.
+
+# %% tags=["solution", "ex-5.2"]
+N_CIFAR = by_scale(default=10_000, tiny=200)
+### BEGIN SOLUTION
+try:
+    cifar_train = load_cifar10("train", limit=N_CIFAR)
+    cifar_test = load_cifar10("test", limit=by_scale(default=1000, tiny=100))
+except DataUnavailable as error:
+    print(f"CIFAR-10 is not available here, so this exercise is skipped: {error}")
+    model_cifar, cifar_results = None, None
+else:
+    seed_everything(0)
+    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(device)
+    fit(model_cifar, cifar_train.images, epochs=EPOCHS, lr=LR, batch_size=64,
+        loss_fn=restoration_loss(halve))
+    clean = cifar_test.images
+    small_cifar = downscale(clean, 2)
+    bicubic = upsample(small_cifar, 2, "bicubic")
+    sr = apply_in_batches(model_cifar, small_cifar)
+    cifar_results = {"clean": clean, "sr": sr, "psnr_sr": psnr(sr, clean),
+                     "psnr_bicubic": psnr(bicubic, clean)}
+    print(f"CIFAR-10 2×: network {cifar_results['psnr_sr']:.2f} dB, "
+          f"bicubic {cifar_results['psnr_bicubic']:.2f} dB")
+    show_rows({"bicubic": bicubic, "network": sr, "original": clean}, title="CIFAR-10, 2×");
+### END SOLUTION
+
+# %% tags=["check", "ex-5.2"]
+check_cifar_super_resolution(model_cifar, cifar_results)
+
+# %% [markdown]
+# Natural photographs are far more varied than digits: there is no small set of shapes to
+# learn, and bicubic interpolation is already a good guess for smooth regions, so the gain of a
+# small network trained briefly is much smaller than on MNIST, and larger models and longer
+# training are what the published super-resolution networks use.
+#
+# ## Summary
+#
+# - Super-resolution is trained like a denoiser: the input is a degraded image (here shrunk by
+#   area downscaling), the target the original, and the pairs are made on the fly.
+# - Interpolation treats every image alike; a network trained on one kind of image fills in
+#   detail typical of that kind, and on this page beats bicubic interpolation by several dB.
+# - The detail is *invented*: given pure noise, the 4× model draws strokes. A super-resolved
+#   image shows what is plausible, not what was there.
+#
+# ## References
+#
+# {cite:t}`dong2014` train the first convolutional network for super-resolution (SRCNN);
+# {cite:t}`he2016` introduce the residual connections that the blocks here use. The full list
+# is on the [references](references.md) page.
