@@ -70,8 +70,8 @@ from course_utils.training import apply_in_batches, fit
 
 seed_everything(0)
 device = get_device()
-EPOCHS = by_scale(default=5, tiny=1)
-EPOCHS_CLEAN = by_scale(default=3, tiny=1)  # the first, clean-only stage
+EPOCHS = by_scale(default=8, tiny=1)
+EPOCHS_CLEAN = by_scale(default=4, tiny=1)  # the first, clean-only stage
 LR = 3e-3
 LATENT = by_scale(default=64, tiny=16)
 CHANNELS = by_scale(default=(16, 32), tiny=(8, 16))
