@@ -41,8 +41,9 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", course], check=True
+    )
 
 # %% [markdown]
 # Every chapter runs at two scales. By default it trains at the book's scale; with the
@@ -60,8 +61,12 @@ from course_utils.config import by_scale, get_device, is_tiny, seed_everything
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.notebook import show_source
-from course_utils.plotting import (plot_latent_2d, plot_losses, show_images,
-                                   show_reconstructions)
+from course_utils.plotting import (
+    plot_latent_2d,
+    plot_losses,
+    show_images,
+    show_reconstructions,
+)
 from course_utils.training import apply_in_batches, evaluate, fit
 
 seed_everything(0)
@@ -69,8 +74,10 @@ device = get_device()
 EPOCHS = by_scale(default=30, tiny=10)
 # tiny runs take a few big steps; the book takes many careful ones
 LR = by_scale(default=1e-3, tiny=1e-2)
-print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
-      f"epochs per model: {EPOCHS}, learning rate: {LR}")
+print(
+    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+    f"epochs per model: {EPOCHS}, learning rate: {LR}"
+)
 
 # %% [markdown]
 # ## The data
@@ -83,8 +90,7 @@ print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
 # %%
 train = load_mnist("train", limit=by_scale(default=20_000, tiny=1_000))
 test = load_mnist("test", limit=by_scale(default=None, tiny=500))
-show_images(train.images[:20], nrow=10, title="the first twenty training digits");
-
+show_images(train.images[:20], nrow=10, title="the first twenty training digits")
 # %% [markdown]
 # ## The model
 #
@@ -116,19 +122,16 @@ show_source(LinearAutoencoder)
 # %%
 seed_everything(0)
 model = LinearAutoencoder(bottleneck=32).to(device)
-history = fit(model, train.images, test.images,
-              epochs=EPOCHS, batch_size=64, lr=LR)
+history = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, lr=LR)
 print(f"test MSE after {EPOCHS} epochs: {history.test_loss[-1]:.4f}")
-plot_losses(history, title="linear autoencoder, k = 32");
-
+plot_losses(history, title="linear autoencoder, k = 32")
 # %% [markdown]
 # The reconstructions are blurry but clearly the right digits: 32 numbers are enough to
 # redraw the shape, not every stroke.
 
 # %%
 examples = test.images[:10]
-show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32");
-
+show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32")
 # %% [markdown]
 # ## A linear autoencoder recovers PCA
 #
@@ -159,13 +162,21 @@ def pca_test_mse(k: int) -> float:
 
 seed_everything(0)
 linear_model = LinearAutoencoder(bottleneck=K_PCA, output="linear").to(device)
-fit(linear_model, train.images, test.images,
-    epochs=by_scale(default=40, tiny=10), batch_size=64, lr=LR)
+fit(
+    linear_model,
+    train.images,
+    test.images,
+    epochs=by_scale(default=40, tiny=10),
+    batch_size=64,
+    lr=LR,
+)
 ae_mse = evaluate(linear_model, test.images)
 pca_mse = pca_test_mse(K_PCA)
 gap = ae_mse / pca_mse - 1
-print(f"k = {K_PCA}: test MSE of the linear autoencoder {ae_mse:.5f}, "
-      f"of PCA {pca_mse:.5f}; difference {gap:+.2%}")
+print(
+    f"k = {K_PCA}: test MSE of the linear autoencoder {ae_mse:.5f}, "
+    f"of PCA {pca_mse:.5f}; difference {gap:+.2%}"
+)
 
 # %% [markdown]
 # At the book's scale the two errors agree to within a few percent (the line above is this
@@ -183,8 +194,10 @@ decoder_basis, _ = torch.linalg.qr(decoder_weight)  # orthonormal basis, 784 x k
 pca = PCA(n_components=K_PCA, random_state=0).fit(flat_train)
 pca_basis = torch.from_numpy(pca.components_.T).double()
 cosines = torch.linalg.svdvals(decoder_basis.T @ pca_basis)
-print(f"cosines of the principal angles: mean {cosines.mean():.3f}, "
-      f"smallest {cosines.min():.3f}")
+print(
+    f"cosines of the principal angles: mean {cosines.mean():.3f}, "
+    f"smallest {cosines.min():.3f}"
+)
 
 # %% [markdown]
 # The mean is close to 1: the subspaces nearly coincide. The smallest cosine is the laggard.
@@ -217,23 +230,35 @@ sweep = {}
 for k in bottlenecks:
     seed_everything(0)
     sweep_model = LinearAutoencoder(bottleneck=k).to(device)
-    fit(sweep_model, train.images, epochs=EPOCHS, batch_size=64, lr=LR,
-        progress=False)
+    fit(
+        sweep_model,
+        train.images,
+        epochs=EPOCHS,
+        batch_size=64,
+        lr=LR,
+        progress=False,
+    )
     sweep[k] = (evaluate(sweep_model, test.images), pca_test_mse(k))
     print(f"k = {k:3d}: autoencoder {sweep[k][0]:.4f}, PCA {sweep[k][1]:.4f}")
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
-ax.plot(bottlenecks, [ae for ae, _ in sweep.values()], "o-",
-        label="autoencoder (sigmoid output)")
+ax.plot(
+    bottlenecks,
+    [ae for ae, _ in sweep.values()],
+    "o-",
+    label="autoencoder (sigmoid output)",
+)
 ax.plot(bottlenecks, [p for _, p in sweep.values()], "s--", label="PCA")
 ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xticks(bottlenecks, [str(k) for k in bottlenecks])
 ax.minorticks_off()
-ax.set(xlabel="bottleneck size k", ylabel="test MSE",
-       title="reconstruction error against bottleneck size")
-ax.legend();
-
+ax.set(
+    xlabel="bottleneck size k",
+    ylabel="test MSE",
+    title="reconstruction error against bottleneck size",
+)
+ax.legend()
 # %%
 errors = [ae for ae, _ in sweep.values()]
 assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"
@@ -263,8 +288,7 @@ EPOCHS_2D = by_scale(default=30, tiny=20)
 ### BEGIN SOLUTION
 seed_everything(0)
 model_2d = LinearAutoencoder(bottleneck=2).to(device)
-fit(model_2d, train.images, test.images,
-    epochs=EPOCHS_2D, batch_size=64, lr=LR)
+fit(model_2d, train.images, test.images, epochs=EPOCHS_2D, batch_size=64, lr=LR)
 codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)
 
 pca_2d = PCA(n_components=2, random_state=0).fit(flat_train)

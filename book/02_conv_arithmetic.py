@@ -40,24 +40,34 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-utils @ git+https://github.com/autoencoders-in-pytorch/course"], check=True)
+    course = "git+https://github.com/autoencoders-in-pytorch/course"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", course], check=True
+    )
 
 # %% [markdown]
 # This chapter trains nothing, so it runs the same at both scales: every number below comes
 # from small tensors built on the spot.
 
 # %%
-import itertools
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.arithmetic import (conv_matrix, conv_output_size, conv_transpose_output_size,
-                                     draw_convolution, shapes_through)
-from course_utils.checks.conv_arithmetic import check_mirror_decoder, exercise_decoder, exercise_encoder
+from course_utils.arithmetic import (
+    conv_matrix,
+    conv_output_size,
+    conv_transpose_output_size,
+    draw_convolution,
+    shapes_through,
+)
+from course_utils.checks.conv_arithmetic import (
+    check_mirror_decoder,
+    exercise_decoder,
+    exercise_encoder,
+)
 from course_utils.config import seed_everything
 from course_utils.notebook import show_source
 
@@ -83,9 +93,16 @@ seed_everything(0)
 # the second.
 
 # %%
-cases = [(5, 3, 1, 0, 1, 0), (5, 3, 2, 1, 1, 0), (6, 3, 2, 1, 1, 1), (7, 3, 1, 0, 2, 0)]
+cases = [
+    (5, 3, 1, 0, 1, 0),
+    (5, 3, 2, 1, 1, 0),
+    (6, 3, 2, 1, 1, 1),
+    (7, 3, 1, 0, 2, 0),
+]
 fig, axes = plt.subplots(1, len(cases), figsize=(13, 3.8))
-for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(axes, cases):
+for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(
+    axes, cases
+):
     draw_convolution(size, kernel, stride, padding, dilation, output_padding, ax=ax)
 fig.tight_layout()
 
@@ -99,18 +116,40 @@ show_source(conv_output_size)
 # We check it against PyTorch on a table of cases. The PyTorch column is the height of what
 # `F.conv2d` really returns for an input of that size.
 
+
 # %%
 def torch_conv_size(size, kernel, stride=1, padding=0, dilation=1):
     x = torch.zeros(1, 1, size, size)
-    return F.conv2d(x, torch.zeros(1, 1, kernel, kernel), stride=stride, padding=padding, dilation=dilation).shape[-1]
+    return F.conv2d(
+        x,
+        torch.zeros(1, 1, kernel, kernel),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    ).shape[-1]
 
 
-conv_cases = [(28, 3, 1, 1, 1), (28, 3, 2, 1, 1), (27, 3, 2, 1, 1), (14, 3, 2, 1, 1), (7, 7, 1, 0, 1),
-              (28, 5, 2, 2, 1), (28, 4, 2, 1, 1), (28, 3, 1, 0, 2), (28, 3, 3, 2, 2), (10, 4, 3, 0, 1)]
-print(f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | {'formula':>7} {'PyTorch':>7}")
+conv_cases = [
+    (28, 3, 1, 1, 1),
+    (28, 3, 2, 1, 1),
+    (27, 3, 2, 1, 1),
+    (14, 3, 2, 1, 1),
+    (7, 7, 1, 0, 1),
+    (28, 5, 2, 2, 1),
+    (28, 4, 2, 1, 1),
+    (28, 3, 1, 0, 2),
+    (28, 3, 3, 2, 2),
+    (10, 4, 3, 0, 1),
+]
+print(
+    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | {'formula':>7} {'PyTorch':>7}"
+)
 for case in conv_cases:
     formula, pytorch = conv_output_size(*case), torch_conv_size(*case)
-    print(*(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 8))), f"| {formula:>7} {pytorch:>7}")
+    print(
+        *(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 8))),
+        f"| {formula:>7} {pytorch:>7}",
+    )
     assert formula == pytorch, case
 
 # %% [markdown]
@@ -129,20 +168,45 @@ for case in conv_cases:
 # general case is relationship 14 of {cite:t}`dumoulin2016`, where $a = (i + 2p - k) \bmod s$
 # gives back the convolution's input size $i$.
 
+
 # %%
-def torch_transpose_size(size, kernel, stride=1, padding=0, output_padding=0, dilation=1):
+def torch_transpose_size(
+    size, kernel, stride=1, padding=0, output_padding=0, dilation=1
+):
     y = torch.zeros(1, 1, size, size)
-    return F.conv_transpose2d(y, torch.zeros(1, 1, kernel, kernel), stride=stride, padding=padding,
-                              output_padding=output_padding, dilation=dilation).shape[-1]
+    return F.conv_transpose2d(
+        y,
+        torch.zeros(1, 1, kernel, kernel),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+    ).shape[-1]
 
 
-transpose_cases = [(7, 3, 2, 1, 0, 1), (7, 3, 2, 1, 1, 1), (14, 3, 2, 1, 1, 1), (1, 7, 1, 0, 0, 1),
-                   (7, 4, 2, 1, 0, 1), (14, 5, 2, 2, 1, 1), (5, 3, 3, 0, 2, 1), (5, 3, 1, 1, 1, 2)]
-print(f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'out_pad':>7} {'dilation':>8} | "
-      f"{'formula':>7} {'PyTorch':>7}")
+transpose_cases = [
+    (7, 3, 2, 1, 0, 1),
+    (7, 3, 2, 1, 1, 1),
+    (14, 3, 2, 1, 1, 1),
+    (1, 7, 1, 0, 0, 1),
+    (7, 4, 2, 1, 0, 1),
+    (14, 5, 2, 2, 1, 1),
+    (5, 3, 3, 0, 2, 1),
+    (5, 3, 1, 1, 1, 2),
+]
+print(
+    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'out_pad':>7} {'dilation':>8} | "
+    f"{'formula':>7} {'PyTorch':>7}"
+)
 for case in transpose_cases:
-    formula, pytorch = conv_transpose_output_size(*case), torch_transpose_size(*case)
-    print(*(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 7, 8))), f"| {formula:>7} {pytorch:>7}")
+    formula, pytorch = (
+        conv_transpose_output_size(*case),
+        torch_transpose_size(*case),
+    )
+    print(
+        *(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 7, 8))),
+        f"| {formula:>7} {pytorch:>7}",
+    )
     assert formula == pytorch, case
 
 # %% [markdown]
@@ -151,7 +215,10 @@ for case in transpose_cases:
 # functions raise a `ValueError` that names the argument, for example:
 
 # %%
-for bad in [dict(size=7, kernel_size=3, stride=2, output_padding=2), dict(size=1, kernel_size=1, padding=1)]:
+for bad in [
+    dict(size=7, kernel_size=3, stride=2, output_padding=2),
+    dict(size=1, kernel_size=1, padding=1),
+]:
     try:
         conv_transpose_output_size(**bad)
     except ValueError as error:
@@ -178,9 +245,13 @@ show_source(conv_matrix)
 kernel = torch.arange(1.0, 10.0).reshape(3, 3)
 C_plain = conv_matrix(kernel, 4)
 C_strided = conv_matrix(kernel, 5, stride=2, padding=1)
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [16, 25]})
-for ax, matrix, title in [(axes[0], C_plain, "n = 4, k = 3, s = 1, p = 0: C is 4 × 16"),
-                          (axes[1], C_strided, "n = 5, k = 3, s = 2, p = 1: C is 9 × 25")]:
+fig, axes = plt.subplots(
+    1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [16, 25]}
+)
+for ax, matrix, title in [
+    (axes[0], C_plain, "n = 4, k = 3, s = 1, p = 0: C is 4 × 16"),
+    (axes[1], C_strided, "n = 5, k = 3, s = 2, p = 1: C is 9 × 25"),
+]:
     ax.imshow(matrix, cmap="Blues")
     ax.set(title=title, xlabel="input pixel (flattened)", ylabel="output pixel")
 fig.tight_layout()
@@ -199,14 +270,18 @@ x = torch.randn(1, 1, 5, 5, dtype=torch.float64)
 C = conv_matrix(weight, 5, stride=2, padding=1)
 y = F.conv2d(x, weight, stride=2, padding=1)
 from_matrix = (C @ x.flatten()).reshape(y.shape)
-print(f"conv2d: {tuple(x.shape)} -> {tuple(y.shape)}, largest difference to C x: "
-      f"{(y - from_matrix).abs().max():.1e}")
+print(
+    f"conv2d: {tuple(x.shape)} -> {tuple(y.shape)}, largest difference to C x: "
+    f"{(y - from_matrix).abs().max():.1e}"
+)
 
 g = torch.randn_like(y)
 back = F.conv_transpose2d(g, weight, stride=2, padding=1)
 from_transpose = (C.T @ g.flatten()).reshape(back.shape)
-print(f"conv_transpose2d: {tuple(g.shape)} -> {tuple(back.shape)}, largest difference to Cᵀ y: "
-      f"{(back - from_transpose).abs().max():.1e}")
+print(
+    f"conv_transpose2d: {tuple(g.shape)} -> {tuple(back.shape)}, largest difference to Cᵀ y: "
+    f"{(back - from_transpose).abs().max():.1e}"
+)
 assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
 
 # %% [markdown]
@@ -222,16 +297,29 @@ assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
 # %%
 for size in (13, 14):
     C_size = conv_matrix(torch.ones(3, 3), size, stride=2, padding=1)
-    y_size = F.conv2d(torch.zeros(1, 1, size, size), torch.ones(1, 1, 3, 3), stride=2, padding=1)
-    print(f"input {size} x {size} -> conv output {y_size.shape[-1]} x {y_size.shape[-1]}; C has shape "
-          f"{tuple(C_size.shape)}")
+    y_size = F.conv2d(
+        torch.zeros(1, 1, size, size), torch.ones(1, 1, 3, 3), stride=2, padding=1
+    )
+    print(
+        f"input {size} x {size} -> conv output {y_size.shape[-1]} x {y_size.shape[-1]}; C has shape "
+        f"{tuple(C_size.shape)}"
+    )
 for output_padding in (0, 1):
-    back = F.conv_transpose2d(torch.zeros(1, 1, 7, 7), torch.ones(1, 1, 3, 3), stride=2, padding=1,
-                              output_padding=output_padding)
-    print(f"ConvTranspose2d(k=3, s=2, p=1, output_padding={output_padding}): 7 x 7 -> "
-          f"{back.shape[-2]} x {back.shape[-1]}")
+    back = F.conv_transpose2d(
+        torch.zeros(1, 1, 7, 7),
+        torch.ones(1, 1, 3, 3),
+        stride=2,
+        padding=1,
+        output_padding=output_padding,
+    )
+    print(
+        f"ConvTranspose2d(k=3, s=2, p=1, output_padding={output_padding}): 7 x 7 -> "
+        f"{back.shape[-2]} x {back.shape[-1]}"
+    )
 assert conv_output_size(13, 3, 2, 1) == conv_output_size(14, 3, 2, 1) == 7
-assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)] == [13, 14]
+assert [
+    conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)
+] == [13, 14]
 
 # %% [markdown]
 # ## A decoder that mirrors an encoder
@@ -247,17 +335,25 @@ assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)
 
 # %%
 encoder = nn.Sequential(
-    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),     # 28 -> 14
-    nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),    # 14 -> 7
-    nn.Conv2d(32, 64, 7),                                    # 7 -> 1: the bottleneck
+    nn.Conv2d(1, 16, 3, stride=2, padding=1),
+    nn.ReLU(),  # 28 -> 14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1),
+    nn.ReLU(),  # 14 -> 7
+    nn.Conv2d(32, 64, 7),  # 7 -> 1: the bottleneck
 )
 decoder = nn.Sequential(
-    nn.ConvTranspose2d(64, 32, 7), nn.ReLU(),                                          # 1 -> 7
-    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 7 -> 14
-    nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),  # 14 -> 28
+    nn.ConvTranspose2d(64, 32, 7),
+    nn.ReLU(),  # 1 -> 7
+    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),
+    nn.ReLU(),  # 7 -> 14
+    nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1),
+    nn.Sigmoid(),  # 14 -> 28
 )
 images = torch.rand(8, 1, 28, 28)
-for name, part, inputs in [("encoder", encoder, images), ("decoder", decoder, encoder(images))]:
+for name, part, inputs in [
+    ("encoder", encoder, images),
+    ("decoder", decoder, encoder(images)),
+]:
     print(name)
     for layer, shape in shapes_through(part, inputs):
         print(f"  {str(shape):>18}  after {layer}")
@@ -275,21 +371,34 @@ assert decoder(encoder(images)).shape == images.shape
 # %%
 try:
     import ipywidgets as widgets
-except ImportError:  # without ipywidgets the static figures above still tell the story
+except (
+    ImportError
+):  # without ipywidgets the static figures above still tell the story
     widgets = None
 
 
-def explore(kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7):
+def explore(
+    kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7
+):
     try:
-        draw_convolution(size, kernel_size, stride, padding, dilation, output_padding)
+        draw_convolution(
+            size, kernel_size, stride, padding, dilation, output_padding
+        )
         plt.show()
     except ValueError as error:
         print(f"PyTorch would refuse this: {error}")
 
 
 if widgets is not None:
-    widgets.interact(explore, kernel_size=(1, 7), stride=(1, 4), padding=(0, 3), dilation=(1, 3),
-                     output_padding=(0, 3), size=(1, 10));
+    widgets.interact(
+        explore,
+        kernel_size=(1, 7),
+        stride=(1, 4),
+        padding=(0, 3),
+        dilation=(1, 3),
+        output_padding=(0, 3),
+        size=(1, 10),
+    )
 
 # %% [markdown]
 # ## Exercise ex-2.1: mirror a given encoder
@@ -319,7 +428,9 @@ for layer, shape in shapes_through(exercise_encoder(), images):
 # layer 3: (14 - 1) * 2 - 2p + 5 + a = 28 -> p = 2, a = 1
 decoder_padding = [1, 2, 2]
 decoder_output_padding = [0, 1, 1]
-for layer, shape in shapes_through(exercise_decoder(decoder_padding, decoder_output_padding), exercise_codes):
+for layer, shape in shapes_through(
+    exercise_decoder(decoder_padding, decoder_output_padding), exercise_codes
+):
     print(f"  {str(shape):>18}  after {layer}")
 ### END SOLUTION
 

@@ -40,8 +40,10 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-utils @ git+https://github.com/autoencoders-in-pytorch/course"], check=True)
+    course = "git+https://github.com/autoencoders-in-pytorch/course"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", course], check=True
+    )
 
 # %% [markdown]
 # The training section runs at two scales: by default at the book's scale, with `COURSE_TINY=1`
@@ -52,11 +54,20 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_utils.artifacts import artifact_strength, gain_map, nyquist_share, overlap_map
+from course_utils.artifacts import (
+    artifact_strength,
+    gain_map,
+    nyquist_share,
+    overlap_map,
+)
 from course_utils.checks.checkerboard import check_artifact_strength
 from course_utils.config import by_scale, get_device, is_tiny, seed_everything
 from course_utils.data import load_mnist
-from course_utils.models.upsampling import UPSAMPLERS, UpsamplingAutoencoder, upsampler
+from course_utils.models.upsampling import (
+    UPSAMPLERS,
+    UpsamplingAutoencoder,
+    upsampler,
+)
 from course_utils.notebook import show_source
 from course_utils.plotting import plot_losses, show_rows
 from course_utils.training import apply_in_batches, evaluate, fit
@@ -65,7 +76,9 @@ seed_everything(0)
 device = get_device()
 EPOCHS = by_scale(default=10, tiny=1)
 WIDTH = by_scale(default=16, tiny=8)
-print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, width: {WIDTH}")
+print(
+    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, width: {WIDTH}"
+)
 
 # %% [markdown]
 # ## Uneven overlap
@@ -88,10 +101,21 @@ for ax, kernel_size in zip(axes, (3, 4)):
     image = ax.imshow(counts, cmap="magma", vmin=0)
     ax.set_title(f"kernel {kernel_size}, stride 2: taps per output pixel")
     ax.set_axis_off()
-    for (row, col), value in zip(torch.cartesian_prod(torch.arange(counts.shape[0]), torch.arange(counts.shape[1])),
-                                 counts.flatten()):
-        ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                color="black" if value > counts.max() / 2 else "white")
+    for (row, col), value in zip(
+        torch.cartesian_prod(
+            torch.arange(counts.shape[0]), torch.arange(counts.shape[1])
+        ),
+        counts.flatten(),
+    ):
+        ax.text(
+            col,
+            row,
+            f"{value:.0f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if value > counts.max() / 2 else "white",
+        )
 fig.tight_layout()
 
 # %% [markdown]
@@ -104,10 +128,15 @@ fig.tight_layout()
 fig, axes = plt.subplots(2, 3, figsize=(10, 6.5))
 for row, kernel_size in enumerate((3, 4)):
     for col, layers in enumerate((1, 2, 3)):
-        counts = overlap_map(kernel_size, stride=2, input_size=4, padding=1, layers=layers)
+        counts = overlap_map(
+            kernel_size, stride=2, input_size=4, padding=1, layers=layers
+        )
         axes[row, col].imshow(counts / counts.max(), cmap="magma", vmin=0, vmax=1)
-        axes[row, col].set_title(f"k = {kernel_size}, {layers} layer{'s' * (layers > 1)}: "
-                                 f"{counts.min():.0f} to {counts.max():.0f}", fontsize=9)
+        axes[row, col].set_title(
+            f"k = {kernel_size}, {layers} layer{'s' * (layers > 1)}: "
+            f"{counts.min():.0f} to {counts.max():.0f}",
+            fontsize=9,
+        )
         axes[row, col].set_axis_off()
 fig.tight_layout()
 
@@ -163,6 +192,7 @@ show_source(UpsamplingAutoencoder)
 # appears comes from the decoder. The second row shows the gain map of each decoder's last layer
 # (defined above), on one colour scale: 1 is the layer's average gain.
 
+
 # %%
 def new_models():
     """The three autoencoders, each initialised from the same seed."""
@@ -182,11 +212,15 @@ for col, (kind, model) in enumerate(models.items()):
     axes[0, col].imshow(drawn, cmap="gray")
     axes[0, col].set_title(f"{kind}\noutput for a constant code", fontsize=9)
     gains = gain_map(model.decoder[4], WIDTH, 14)
-    shown = axes[1, col].imshow(gains / gains[2:-2, 2:-2].mean(), cmap="magma", vmin=0, vmax=2)
-    axes[1, col].set_title("gain map of the last layer\n(divided by its mean)", fontsize=9)
+    shown = axes[1, col].imshow(
+        gains / gains[2:-2, 2:-2].mean(), cmap="magma", vmin=0, vmax=2
+    )
+    axes[1, col].set_title(
+        "gain map of the last layer\n(divided by its mean)", fontsize=9
+    )
 for ax in axes.flat:
     ax.set_axis_off()
-fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8);
+fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8)
 
 # %% [markdown]
 # The outputs for a constant code show that *both* transposed convolutions draw a period-2
@@ -197,11 +231,17 @@ fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8);
 # and resize + convolution are flat inside the border. The artifact strength of both layers of
 # every decoder, at initialisation:
 
+
 # %%
 def strength_table(models):
     """Artifact strength of the two upsampling layers (7 -> 14 and 14 -> 28) of each decoder."""
-    return {kind: (artifact_strength(model.decoder[2], WIDTH, 7), artifact_strength(model.decoder[4], WIDTH, 14))
-            for kind, model in models.items()}
+    return {
+        kind: (
+            artifact_strength(model.decoder[2], WIDTH, 7),
+            artifact_strength(model.decoder[4], WIDTH, 14),
+        )
+        for kind, model in models.items()
+    }
 
 
 def print_table(table, title):
@@ -216,7 +256,9 @@ print_table(at_init, "artifact strength at initialisation")
 # %%
 k3 = at_init["ConvTranspose k3 s2"]
 for kind in ("ConvTranspose k4 s2", "resize + conv"):
-    assert all(other < mine for other, mine in zip(at_init[kind], k3)), f"{kind} should be below k3 s2 at init"
+    assert all(other < mine for other, mine in zip(at_init[kind], k3)), (
+        f"{kind} should be below k3 s2 at init"
+    )
 
 # %% [markdown]
 # ## Training the three autoencoders
@@ -229,22 +271,34 @@ train = load_mnist("train", limit=by_scale(default=None, tiny=256))
 test = load_mnist("test", limit=by_scale(default=None, tiny=128))
 histories = {}
 for kind, model in models.items():
-    histories[kind] = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, progress=False)
+    histories[kind] = fit(
+        model,
+        train.images,
+        test.images,
+        epochs=EPOCHS,
+        batch_size=64,
+        progress=False,
+    )
     print(f"{kind:<22} test MSE {histories[kind].test_loss[-1]:.4f}")
-plot_losses(histories, title="three upsamplers, same autoencoder");
-
+plot_losses(histories, title="three upsamplers, same autoencoder")
 # %% [markdown]
 # The reconstructions side by side. Checkerboards are easiest to see in flat regions, so the
 # last row zooms into the first digit of each model and stretches its contrast.
 
 # %%
 examples = test.images[:8]
-reconstructions = {kind: apply_in_batches(model, examples) for kind, model in models.items()}
-show_rows({"original": examples, **reconstructions}, n=8, title=f"after {EPOCHS} epoch(s)")
+reconstructions = {
+    kind: apply_in_batches(model, examples) for kind, model in models.items()
+}
+show_rows(
+    {"original": examples, **reconstructions}, n=8, title=f"after {EPOCHS} epoch(s)"
+)
 
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
 for ax, (kind, images) in zip(axes, reconstructions.items()):
-    ax.imshow(images[0, 0] ** 0.3, cmap="gray")  # a gamma below 1 lifts the faint values
+    ax.imshow(
+        images[0, 0] ** 0.3, cmap="gray"
+    )  # a gamma below 1 lifts the faint values
     ax.set_title(kind, fontsize=9)
     ax.set_axis_off()
 fig.tight_layout()
@@ -265,7 +319,9 @@ print(f"{'(the test images)':<22}{nyquist_share(test.images):>10.5f}")
 mean_image_mse = float(test.images.var(dim=0, unbiased=False).mean())
 if not is_tiny():  # one tiny epoch does not train far enough for this
     for kind, model in models.items():
-        assert evaluate(model, test.images) < mean_image_mse, f"{kind} should beat the mean image"
+        assert evaluate(model, test.images) < mean_image_mse, (
+            f"{kind} should beat the mean image"
+        )
 
 # %% [markdown]
 # Training changes the weights but not the geometry: the kernel-3 layers start with a large
@@ -293,17 +349,23 @@ if not is_tiny():  # one tiny epoch does not train far enough for this
 IN_CHANNELS, SIZE = 8, 7
 ### BEGIN SOLUTION
 seed_everything(0)
-my_upsampler = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(IN_CHANNELS, IN_CHANNELS, 3,
-                                                                                   padding=1))
+my_upsampler = nn.Sequential(
+    nn.Upsample(scale_factor=2, mode="bilinear"),
+    nn.Conv2d(IN_CHANNELS, IN_CHANNELS, 3, padding=1),
+)
 my_strength = artifact_strength(my_upsampler, in_channels=IN_CHANNELS, size=SIZE)
 seed_everything(0)
 no_overlap = nn.ConvTranspose2d(IN_CHANNELS, IN_CHANNELS, 2, stride=2)
-print(f"bilinear + conv: {my_strength:.4f}; ConvTranspose k2 s2 (no overlap): "
-      f"{artifact_strength(no_overlap, in_channels=IN_CHANNELS, size=SIZE):.4f}")
+print(
+    f"bilinear + conv: {my_strength:.4f}; ConvTranspose k2 s2 (no overlap): "
+    f"{artifact_strength(no_overlap, in_channels=IN_CHANNELS, size=SIZE):.4f}"
+)
 ### END SOLUTION
 
 # %% tags=["check", "ex-3.1"]
-check_artifact_strength(my_upsampler, my_strength, in_channels=IN_CHANNELS, size=SIZE)
+check_artifact_strength(
+    my_upsampler, my_strength, in_channels=IN_CHANNELS, size=SIZE
+)
 
 # %% [markdown]
 # Bilinear resizing, like nearest-neighbour resizing, computes every output pixel the same way,

@@ -44,8 +44,9 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", course], check=True
+    )
 
 # %% [markdown]
 # As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
@@ -59,11 +60,20 @@ import torch
 from course_utils.baselines import median_filter
 from course_utils.checks.denoising import check_fashion_denoising
 from course_utils.config import by_scale, get_device, is_tiny, seed_everything
-from course_utils.corruption import gaussian_noise, restoration_loss, salt_and_pepper
+from course_utils.corruption import (
+    gaussian_noise,
+    restoration_loss,
+    salt_and_pepper,
+)
 from course_utils.data import DataUnavailable, load_fashion_mnist, load_mnist
 from course_utils.metrics import format_table, psnr
-from course_utils.models.conv import (BlockAutoencoder, ConvAutoencoder, DownBlock,
-                                      ResidualBlock, UpBlock)
+from course_utils.models.conv import (
+    BlockAutoencoder,
+    ConvAutoencoder,
+    DownBlock,
+    ResidualBlock,
+    UpBlock,
+)
 from course_utils.notebook import show_source
 from course_utils.plotting import plot_losses, show_rows
 from course_utils.training import apply_in_batches, fit
@@ -75,8 +85,10 @@ EPOCHS_CLEAN = by_scale(default=4, tiny=1)  # the first, clean-only stage
 LR = 3e-3
 LATENT = by_scale(default=64, tiny=16)
 CHANNELS = by_scale(default=(16, 32), tiny=(8, 16))
-print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
-      f"epochs per model: {EPOCHS}, bottleneck: {LATENT} numbers")
+print(
+    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+    f"epochs per model: {EPOCHS}, bottleneck: {LATENT} numbers"
+)
 
 # %% [markdown]
 # ## Noise, drawn fresh
@@ -112,8 +124,7 @@ def noisy_test_images(name: str) -> torch.Tensor:
 
 examples = {"clean": test.images}
 examples.update({name: noisy_test_images(name) for name in NOISES})
-show_rows(examples, title="the four noise settings of this chapter");
-
+show_rows(examples, title="the four noise settings of this chapter")
 # %% [markdown]
 # ## Measuring quality: PSNR
 #
@@ -136,8 +147,10 @@ show_rows(examples, title="the four noise settings of this chapter");
 results = {}
 for name in NOISES:
     noisy = noisy_test_images(name)
-    results[name] = {"noisy input": psnr(noisy, test.images),
-                     "median 3×3": psnr(median_filter(noisy), test.images)}
+    results[name] = {
+        "noisy input": psnr(noisy, test.images),
+        "median 3×3": psnr(median_filter(noisy), test.images),
+    }
 print(format_table(results))
 
 # %% [markdown]
@@ -170,12 +183,15 @@ for layer in [*conv_model.encoder, *conv_model.decoder]:
 
 # %%
 seed_everything(0)
-clean_history = fit(conv_model, train.images, test.images,
-                    epochs=EPOCHS_CLEAN, lr=LR, batch_size=64)
+clean_history = fit(
+    conv_model, train.images, test.images, epochs=EPOCHS_CLEAN, lr=LR, batch_size=64
+)
 reconstructions = apply_in_batches(conv_model, test.images)
 print(f"clean reconstructions: PSNR {psnr(reconstructions, test.images):.2f} dB")
-show_rows({"clean": test.images, "reconstruction": reconstructions},
-          title="convolutional autoencoder on clean digits");
+show_rows(
+    {"clean": test.images, "reconstruction": reconstructions},
+    title="convolutional autoencoder on clean digits",
+)
 
 # %% [markdown]
 # ## Training a denoiser
@@ -194,6 +210,7 @@ show_rows({"clean": test.images, "reconstruction": reconstructions},
 # batch with new noise before the model sees it, so the course's `fit` loop stays unchanged.
 #
 # We train one *blind* denoiser for all four settings: every batch gets one of them at random.
+
 
 # %%
 def mixed_noise(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -221,8 +238,15 @@ for name in NOISES:
 
 # %%
 seed_everything(0)
-conv_history = fit(conv_model, train.images, test.images, epochs=EPOCHS, lr=LR,
-                   batch_size=64, loss_fn=denoising_loss)
+conv_history = fit(
+    conv_model,
+    train.images,
+    test.images,
+    epochs=EPOCHS,
+    lr=LR,
+    batch_size=64,
+    loss_fn=denoising_loss,
+)
 for name in NOISES:
     denoised = apply_in_batches(conv_model, noisy_test_images(name))
     results[name]["AE, denoiser"] = psnr(denoised, test.images)
@@ -268,14 +292,22 @@ show_source(BlockAutoencoder)
 block_histories, block_models = {}, {}
 for name, residual in [("plain", False), ("residual", True)]:
     seed_everything(0)
-    block_models[name] = BlockAutoencoder(latent=LATENT, channels=CHANNELS,
-                                          residual=residual).to(device)
-    block_histories[name] = fit(block_models[name], train.images, test.images,
-                                epochs=EPOCHS, lr=LR, batch_size=64,
-                                loss_fn=restoration_loss(mixed_noise, seed=0))
-    print(f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}")
-plot_losses(block_histories, title="denoising loss: plain vs residual decoder");
-
+    block_models[name] = BlockAutoencoder(
+        latent=LATENT, channels=CHANNELS, residual=residual
+    ).to(device)
+    block_histories[name] = fit(
+        block_models[name],
+        train.images,
+        test.images,
+        epochs=EPOCHS,
+        lr=LR,
+        batch_size=64,
+        loss_fn=restoration_loss(mixed_noise, seed=0),
+    )
+    print(
+        f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}"
+    )
+plot_losses(block_histories, title="denoising loss: plain vs residual decoder")
 # %% [markdown]
 # The residual decoder's loss falls faster from the first epoch: the skip connections give the
 # optimiser an easy path. The table adds both block models; the last column is the denoiser we
@@ -284,8 +316,10 @@ plot_losses(block_histories, title="denoising loss: plain vs residual decoder");
 # %%
 denoiser = block_models["residual"]
 for name in NOISES:
-    for label, model in [("plain blocks", block_models["plain"]),
-                         ("residual blocks", denoiser)]:
+    for label, model in [
+        ("plain blocks", block_models["plain"]),
+        ("residual blocks", denoiser),
+    ]:
         outputs = apply_in_batches(model, noisy_test_images(name))
         results[name][label] = psnr(outputs, test.images)
 print(format_table(results))
@@ -299,9 +333,15 @@ print(format_table(results))
 # %%
 for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
     noisy = noisy_test_images(name)
-    show_rows({"noisy": noisy, "median 3×3": median_filter(noisy),
-               "autoencoder": apply_in_batches(denoiser, noisy), "clean": test.images},
-              title=name);
+    show_rows(
+        {
+            "noisy": noisy,
+            "median 3×3": median_filter(noisy),
+            "autoencoder": apply_in_batches(denoiser, noisy),
+            "clean": test.images,
+        },
+        title=name,
+    )
 
 # %% [markdown]
 # The median filter removes most isolated specks but also eats thin strokes and leaves clumps
@@ -319,10 +359,14 @@ for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
 # %%
 if not is_tiny():
     row = results["salt-and-pepper 0.2"]
-    assert row["residual blocks"] > row["median 3×3"], "should beat the median filter"
+    assert row["residual blocks"] > row["median 3×3"], (
+        "should beat the median filter"
+    )
     for name, row in results.items():
         assert row["residual blocks"] > row["noisy input"], f"{name}: not denoised"
-assert apply_in_batches(denoiser, noisy).shape == test.images.shape  # at every scale
+assert (
+    apply_in_batches(denoiser, noisy).shape == test.images.shape
+)  # at every scale
 
 # %% [markdown]
 # ## Exercise ex-4.1: denoising clothes with a digit denoiser
@@ -348,24 +392,41 @@ N_FASHION = by_scale(default=1000, tiny=200)
 try:
     fashion = load_fashion_mnist("test", limit=N_FASHION)
 except DataUnavailable as error:
-    print(f"Fashion-MNIST is not available here, so this exercise is skipped: {error}")
+    print(
+        f"Fashion-MNIST is not available here, so this exercise is skipped: {error}"
+    )
     fashion_results = None
 else:
     generator = torch.Generator().manual_seed(0)
     noisy = salt_and_pepper(fashion.images, 0.2, generator=generator)
-    fashion_results = {"clean": fashion.images, "noisy": noisy,
-                       "denoised": apply_in_batches(denoiser, noisy)}
-    for key, images in [("noisy", noisy), ("median", median_filter(noisy)),
-                        ("denoised", fashion_results["denoised"])]:
+    fashion_results = {
+        "clean": fashion.images,
+        "noisy": noisy,
+        "denoised": apply_in_batches(denoiser, noisy),
+    }
+    for key, images in [
+        ("noisy", noisy),
+        ("median", median_filter(noisy)),
+        ("denoised", fashion_results["denoised"]),
+    ]:
         fashion_results[f"psnr_{key}"] = psnr(images, fashion.images)
-    show_rows({"noisy": noisy, "median 3×3": median_filter(noisy),
-               "MNIST denoiser": fashion_results["denoised"], "clean": fashion.images},
-              title="Fashion-MNIST, salt-and-pepper 0.2");
+    show_rows(
+        {
+            "noisy": noisy,
+            "median 3×3": median_filter(noisy),
+            "MNIST denoiser": fashion_results["denoised"],
+            "clean": fashion.images,
+        },
+        title="Fashion-MNIST, salt-and-pepper 0.2",
+    )
 ### END SOLUTION
 
 # %% tags=["check", "ex-4.1"]
-check_fashion_denoising(denoiser, fashion_results,
-                        mnist_psnr=results["salt-and-pepper 0.2"]["residual blocks"])
+check_fashion_denoising(
+    denoiser,
+    fashion_results,
+    mnist_psnr=results["salt-and-pepper 0.2"]["residual blocks"],
+)
 
 # %% [markdown]
 # **What happens.** The denoiser removes the specks from the background, but it redraws every

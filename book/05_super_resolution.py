@@ -41,8 +41,9 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", course], check=True
+    )
 
 # %% [markdown]
 # As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
@@ -52,8 +53,10 @@ if "google.colab" in sys.modules:
 import torch
 
 from course_utils.baselines import upsample
-from course_utils.checks.super_resolution import (check_cifar_super_resolution,
-                                                  check_super_resolution_4x)
+from course_utils.checks.super_resolution import (
+    check_cifar_super_resolution,
+    check_super_resolution_4x,
+)
 from course_utils.config import by_scale, get_device, is_tiny, seed_everything
 from course_utils.corruption import downscale, restoration_loss
 from course_utils.data import DataUnavailable, load_cifar10, load_mnist
@@ -68,8 +71,10 @@ device = get_device()
 EPOCHS = by_scale(default=4, tiny=1)
 LR = 3e-3
 CHANNELS = by_scale(default=16, tiny=8)
-print(f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
-      f"epochs per model: {EPOCHS}, channels: {CHANNELS}")
+print(
+    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+    f"epochs per model: {EPOCHS}, channels: {CHANNELS}"
+)
 
 # %% [markdown]
 # ## Making low-resolution images
@@ -102,9 +107,12 @@ print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
 # the test images, in dB; higher is better).
 
 # %%
-results = {"2× (14 → 28)": {
-    "nearest": psnr(upsample(small_test, 2, "nearest"), test.images),
-    "bicubic": psnr(upsample(small_test, 2, "bicubic"), test.images)}}
+results = {
+    "2× (14 → 28)": {
+        "nearest": psnr(upsample(small_test, 2, "nearest"), test.images),
+        "bicubic": psnr(upsample(small_test, 2, "bicubic"), test.images),
+    }
+}
 print(format_table(results))
 
 # %% [markdown]
@@ -124,6 +132,7 @@ show_source(SuperResolution)
 # Training pairs are made on the fly, like the noisy inputs of chapter 4: the batch loss
 # shrinks each clean batch with `downscale` and compares the model's output with the original.
 
+
 # %%
 def halve(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The low-resolution input: area downscaling by 2 (no randomness needed)."""
@@ -132,18 +141,30 @@ def halve(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 seed_everything(0)
 model_2x = SuperResolution(factor=2, channels=CHANNELS).to(device)
-history_2x = fit(model_2x, train.images, test.images, epochs=EPOCHS, lr=LR,
-                 batch_size=64, loss_fn=restoration_loss(halve))
-plot_losses(history_2x, title="super-resolution 14 → 28");
-
+history_2x = fit(
+    model_2x,
+    train.images,
+    test.images,
+    epochs=EPOCHS,
+    lr=LR,
+    batch_size=64,
+    loss_fn=restoration_loss(halve),
+)
+plot_losses(history_2x, title="super-resolution 14 → 28")
 # %%
 sr_test = apply_in_batches(model_2x, small_test)
 results["2× (14 → 28)"]["network"] = psnr(sr_test, test.images)
 print(format_table(results))
-show_rows({"14 × 14 input": small_test, "nearest": upsample(small_test, 2, "nearest"),
-           "bicubic": upsample(small_test, 2, "bicubic"), "network": sr_test,
-           "original": test.images}, title="2× super-resolution");
-
+show_rows(
+    {
+        "14 × 14 input": small_test,
+        "nearest": upsample(small_test, 2, "nearest"),
+        "bicubic": upsample(small_test, 2, "bicubic"),
+        "network": sr_test,
+        "original": test.images,
+    },
+    title="2× super-resolution",
+)
 # %% [markdown]
 # Bicubic interpolation beats nearest-neighbour but stays blurry: it knows nothing about
 # digits. The network draws crisp strokes with clean backgrounds, because it has learnt that
@@ -177,6 +198,8 @@ assert sr_test.shape == test.images.shape  # at every scale
 
 # %% tags=["solution", "ex-5.1"]
 EPOCHS_4X = by_scale(default=4, tiny=1)
+
+
 ### BEGIN SOLUTION
 def quarter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return downscale(images, 4)
@@ -184,21 +207,36 @@ def quarter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 seed_everything(0)
 model_4x = SuperResolution(factor=4, channels=CHANNELS).to(device)
-fit(model_4x, train.images, test.images, epochs=EPOCHS_4X, lr=LR,
-    batch_size=64, loss_fn=restoration_loss(quarter))
+fit(
+    model_4x,
+    train.images,
+    test.images,
+    epochs=EPOCHS_4X,
+    lr=LR,
+    batch_size=64,
+    loss_fn=restoration_loss(quarter),
+)
 tiny_test = downscale(test.images, 4)
 sr_4x = apply_in_batches(model_4x, tiny_test)
 results["4× (7 → 28)"] = {
     "nearest": psnr(upsample(tiny_test, 4, "nearest"), test.images),
     "bicubic": psnr(upsample(tiny_test, 4, "bicubic"), test.images),
-    "network": psnr(sr_4x, test.images)}
+    "network": psnr(sr_4x, test.images),
+}
 print(format_table(results))
 
 noise_in = torch.rand(10, 1, 7, 7, generator=torch.Generator().manual_seed(0))
 noise_out = apply_in_batches(model_4x, noise_in)
-show_rows({"7 × 7 input": tiny_test, "network": sr_4x, "original": test.images,
-           "noise input": noise_in, "its output": noise_out},
-          title="4× super-resolution");
+show_rows(
+    {
+        "7 × 7 input": tiny_test,
+        "network": sr_4x,
+        "original": test.images,
+        "noise input": noise_in,
+        "its output": noise_out,
+    },
+    title="4× super-resolution",
+)
 ### END SOLUTION
 
 # %% tags=["check", "ex-5.1"]
@@ -235,18 +273,34 @@ except DataUnavailable as error:
     model_cifar, cifar_results = None, None
 else:
     seed_everything(0)
-    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(device)
-    fit(model_cifar, cifar_train.images, epochs=EPOCHS, lr=LR, batch_size=64,
-        loss_fn=restoration_loss(halve))
+    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(
+        device
+    )
+    fit(
+        model_cifar,
+        cifar_train.images,
+        epochs=EPOCHS,
+        lr=LR,
+        batch_size=64,
+        loss_fn=restoration_loss(halve),
+    )
     clean = cifar_test.images
     small_cifar = downscale(clean, 2)
     bicubic = upsample(small_cifar, 2, "bicubic")
     sr = apply_in_batches(model_cifar, small_cifar)
-    cifar_results = {"clean": clean, "sr": sr, "psnr_sr": psnr(sr, clean),
-                     "psnr_bicubic": psnr(bicubic, clean)}
-    print(f"CIFAR-10 2×: network {cifar_results['psnr_sr']:.2f} dB, "
-          f"bicubic {cifar_results['psnr_bicubic']:.2f} dB")
-    show_rows({"bicubic": bicubic, "network": sr, "original": clean}, title="CIFAR-10, 2×");
+    cifar_results = {
+        "clean": clean,
+        "sr": sr,
+        "psnr_sr": psnr(sr, clean),
+        "psnr_bicubic": psnr(bicubic, clean),
+    }
+    print(
+        f"CIFAR-10 2×: network {cifar_results['psnr_sr']:.2f} dB, "
+        f"bicubic {cifar_results['psnr_bicubic']:.2f} dB"
+    )
+    show_rows(
+        {"bicubic": bicubic, "network": sr, "original": clean}, title="CIFAR-10, 2×"
+    )
 ### END SOLUTION
 
 # %% tags=["check", "ex-5.2"]
