@@ -90,7 +90,7 @@ print(
 # %%
 train = load_mnist("train", limit=by_scale(default=20_000, tiny=1_000))
 test = load_mnist("test", limit=by_scale(default=None, tiny=500))
-show_images(train.images[:20], nrow=10, title="the first twenty training digits")
+show_images(train.images[:20], nrow=10, title="the first twenty training digits");
 # %% [markdown]
 # ## The model
 #
@@ -124,14 +124,14 @@ seed_everything(0)
 model = LinearAutoencoder(bottleneck=32).to(device)
 history = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, lr=LR)
 print(f"test MSE after {EPOCHS} epochs: {history.test_loss[-1]:.4f}")
-plot_losses(history, title="linear autoencoder, k = 32")
+plot_losses(history, title="linear autoencoder, k = 32");
 # %% [markdown]
 # The reconstructions are blurry but clearly the right digits: 32 numbers are enough to
 # redraw the shape, not every stroke.
 
 # %%
 examples = test.images[:10]
-show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32")
+show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32");
 # %% [markdown]
 # ## A linear autoencoder recovers PCA
 #
@@ -258,7 +258,7 @@ ax.set(
     ylabel="test MSE",
     title="reconstruction error against bottleneck size",
 )
-ax.legend()
+ax.legend();
 # %%
 errors = [ae for ae, _ in sweep.values()]
 assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"

@@ -398,7 +398,7 @@ if widgets is not None:
         dilation=(1, 3),
         output_padding=(0, 3),
         size=(1, 10),
-    )
+    );
 
 # %% [markdown]
 # ## Exercise ex-2.1: mirror a given encoder

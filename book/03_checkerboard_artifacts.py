@@ -220,7 +220,7 @@ for col, (kind, model) in enumerate(models.items()):
     )
 for ax in axes.flat:
     ax.set_axis_off()
-fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8)
+fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8);
 
 # %% [markdown]
 # The outputs for a constant code show that *both* transposed convolutions draw a period-2
@@ -280,7 +280,7 @@ for kind, model in models.items():
         progress=False,
     )
     print(f"{kind:<22} test MSE {histories[kind].test_loss[-1]:.4f}")
-plot_losses(histories, title="three upsamplers, same autoencoder")
+plot_losses(histories, title="three upsamplers, same autoencoder");
 # %% [markdown]
 # The reconstructions side by side. Checkerboards are easiest to see in flat regions, so the
 # last row zooms into the first digit of each model and stretches its contrast.

@@ -124,7 +124,7 @@ def noisy_test_images(name: str) -> torch.Tensor:
 
 examples = {"clean": test.images}
 examples.update({name: noisy_test_images(name) for name in NOISES})
-show_rows(examples, title="the four noise settings of this chapter")
+show_rows(examples, title="the four noise settings of this chapter");
 # %% [markdown]
 # ## Measuring quality: PSNR
 #
@@ -191,7 +191,7 @@ print(f"clean reconstructions: PSNR {psnr(reconstructions, test.images):.2f} dB"
 show_rows(
     {"clean": test.images, "reconstruction": reconstructions},
     title="convolutional autoencoder on clean digits",
-)
+);
 
 # %% [markdown]
 # ## Training a denoiser
@@ -307,7 +307,7 @@ for name, residual in [("plain", False), ("residual", True)]:
     print(
         f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}"
     )
-plot_losses(block_histories, title="denoising loss: plain vs residual decoder")
+plot_losses(block_histories, title="denoising loss: plain vs residual decoder");
 # %% [markdown]
 # The residual decoder's loss falls faster from the first epoch: the skip connections give the
 # optimiser an easy path. The table adds both block models; the last column is the denoiser we
@@ -341,7 +341,7 @@ for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
             "clean": test.images,
         },
         title=name,
-    )
+    );
 
 # %% [markdown]
 # The median filter removes most isolated specks but also eats thin strokes and leaves clumps

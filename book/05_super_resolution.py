@@ -150,7 +150,7 @@ history_2x = fit(
     batch_size=64,
     loss_fn=restoration_loss(halve),
 )
-plot_losses(history_2x, title="super-resolution 14 → 28")
+plot_losses(history_2x, title="super-resolution 14 → 28");
 # %%
 sr_test = apply_in_batches(model_2x, small_test)
 results["2× (14 → 28)"]["network"] = psnr(sr_test, test.images)
@@ -164,7 +164,7 @@ show_rows(
         "original": test.images,
     },
     title="2× super-resolution",
-)
+);
 # %% [markdown]
 # Bicubic interpolation beats nearest-neighbour but stays blurry: it knows nothing about
 # digits. The network draws crisp strokes with clean backgrounds, because it has learnt that
