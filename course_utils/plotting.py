@@ -31,8 +31,11 @@ def show_images(images: torch.Tensor, nrow: int = 10, title: str | None = None, 
     return ax
 
 
-def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None):
-    """One labelled row of ``n`` images per entry, e.g. ``{"noisy": x, "denoised": y, "clean": z}``."""
+def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None) -> None:
+    """One labelled row of ``n`` images per entry, e.g. ``{"noisy": x, "denoised": y, "clean": z}``.
+
+    Returns nothing on purpose: a returned figure would be drawn twice at the end of a notebook cell.
+    """
     fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.9 + 1.2, len(rows) * 1.0 + 0.3), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows.items()):
         show_images(images[:n], nrow=n, ax=ax)
@@ -45,12 +48,13 @@ def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None =
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
 
 
-def show_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor, n: int = 10, title: str | None = None):
+def show_reconstructions(
+    originals: torch.Tensor, reconstructions: torch.Tensor, n: int = 10, title: str | None = None
+) -> None:
     """Originals in the top row, their reconstructions below."""
-    return show_rows({"original": originals, "reconstruction": reconstructions}, n=n, title=title)
+    show_rows({"original": originals, "reconstruction": reconstructions}, n=n, title=title)
 
 
 def plot_losses(histories: History | Mapping[str, History], ax=None, log: bool = True, title: str | None = None):

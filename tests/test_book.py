@@ -36,6 +36,8 @@ def test_chapter_page_shows_figures_and_no_traceback(built_book, notebook):
     html_dir, _ = built_book
     page = (html_dir / "book" / f"{notebook.stem}.html").read_text()
     assert "Traceback" not in page, "a cell's error reached the page"
+    leaks = [leak for leak in ("&lt;Axes:", "&lt;matplotlib.", "&lt;Figure size") if leak in page]
+    assert not leaks, f"a cell prints a plot object's repr {leaks}: end its last line with `;`"
     assert page.count("<img") >= 2, "the chapter should show its figures"
     assert "colab.research.google.com/github/" in page and f"book/{notebook.stem}.ipynb" in page
     assert "mybinder.org" in page
