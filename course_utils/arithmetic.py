@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import torch
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else "a non-negative integer"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
+from .validation import check_int as _check_int
 
 
 def _check_common(size, kernel_size, stride, padding, dilation) -> None:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .arithmetic import conv_transpose_output_size
+from .validation import check_int
 
 
 def overlap_map(kernel_size: int, stride: int = 2, input_size: int = 6, padding: int = 0,
@@ -34,8 +35,7 @@ def overlap_map(kernel_size: int, stride: int = 2, input_size: int = 6, padding:
     (each layer's output is the next one's input, so the counts of stacked layers multiply
     and mix). Returns a 2-D tensor of counts.
     """
-    if not isinstance(layers, int) or isinstance(layers, bool) or layers < 1:
-        raise ValueError(f"layers must be a positive integer, got {layers!r}")
+    check_int("layers", layers)
     size = input_size
     for _ in range(layers):
         conv_transpose_output_size(size, kernel_size, stride, padding)  # validates, names the bad argument
@@ -83,8 +83,7 @@ def gain_map(layer: nn.Module, in_channels: int, size: int) -> torch.Tensor:
     if not isinstance(layer, nn.Module):
         raise ValueError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
     for name, value in (("in_channels", in_channels), ("size", size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_int(name, value)
     parameter = next(layer.parameters(), None)
     device, dtype = (parameter.device, parameter.dtype) if parameter is not None else ("cpu", torch.float32)
     was_training = layer.training

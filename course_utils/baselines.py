@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from .validation import check_int
+
 
 def median_filter(images: torch.Tensor, size: int = 3) -> torch.Tensor:
     """Each pixel replaced by the median of its ``size x size`` neighbourhood (per image and channel).
@@ -24,7 +26,6 @@ def upsample(images: torch.Tensor, factor: int, mode: str = "bicubic") -> torch.
     ``"bicubic"``), clipped to [0, 1] because bicubic interpolation overshoots at sharp edges."""
     if mode not in {"nearest", "bilinear", "bicubic"}:
         raise ValueError(f"mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
-    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    check_int("factor", factor)
     extra = {} if mode == "nearest" else {"align_corners": False}
     return F.interpolate(images, scale_factor=factor, mode=mode, **extra).clamp(0.0, 1.0)

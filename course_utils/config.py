@@ -12,6 +12,8 @@ import random
 import numpy as np
 import torch
 
+from .validation import check_int
+
 
 def is_tiny() -> bool:
     """True when ``COURSE_TINY=1`` asks for the tiny scale (CI, quick checks)."""
@@ -28,8 +30,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     Returns a ``torch.Generator`` seeded the same way, for code that wants its own stream.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

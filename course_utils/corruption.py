@@ -18,6 +18,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from .validation import check_int
+
 Corruption = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
@@ -49,8 +51,7 @@ def gaussian_noise(x: torch.Tensor, std: float, generator: torch.Generator | Non
 def downscale(x: torch.Tensor, factor: int) -> torch.Tensor:
     """Shrink images ``N x C x H x W`` by an integer ``factor``: each output pixel is the mean of a
     ``factor x factor`` block (area downscaling, what a camera sensor with bigger pixels would see)."""
-    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    check_int("factor", factor)
     if x.ndim != 4:
         raise ValueError(f"x must be a batch of images N x C x H x W, got shape {tuple(x.shape)}")
     height, width = x.shape[-2:]

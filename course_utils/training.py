@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import batches
+from .validation import check_int
 
 BatchLoss = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
 
@@ -37,11 +38,6 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module,
@@ -50,7 +46,7 @@ def evaluate(
     batch_size: int = 512,
 ) -> float:
     """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode."""
-    _check_positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     was_training = model.training
     model.eval()
     images = images.to(_model_device(model))
@@ -68,7 +64,7 @@ def apply_in_batches(function: Callable, images: torch.Tensor, batch_size: int =
     ``module`` (default: ``function`` itself when it is a module) is put in eval mode meanwhile
     and tells which device the images go to.
     """
-    _check_positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     module = module if module is not None else (function if isinstance(function, torch.nn.Module) else None)
     device = _model_device(module) if module is not None else images.device
     was_training = module.training if module is not None else False
@@ -99,8 +95,8 @@ def fit(
     order drawn from a generator seeded with ``seed``. The progress bar shows the last
     epoch's train and test loss. ``optimizer`` defaults to Adam with learning rate ``lr``.
     """
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
     if not isinstance(train_images, torch.Tensor) or len(train_images) == 0:
         raise ValueError("train_images must be a non-empty tensor")
     if lr <= 0:

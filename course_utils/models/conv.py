@@ -12,10 +12,7 @@ import math
 import torch
 from torch import nn
 
-
-def _positive_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+from ..validation import check_int
 
 
 class ConvAutoencoder(nn.Module):
@@ -23,7 +20,7 @@ class ConvAutoencoder(nn.Module):
 
     def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64)):
         super().__init__()
-        _positive_int("latent", latent)
+        check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
@@ -89,7 +86,7 @@ class BlockAutoencoder(nn.Module):
 
     def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64), residual: bool = True):
         super().__init__()
-        _positive_int("latent", latent)
+        check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
             DownBlock(1, c1),                       # 28 -> 14
@@ -115,7 +112,7 @@ class SuperResolution(nn.Module):
 
     def __init__(self, factor: int = 2, channels: int = 16, image_channels: int = 1):
         super().__init__()
-        _positive_int("factor", factor)
+        check_int("factor", factor)
         if factor & (factor - 1):
             raise ValueError(f"factor must be a power of 2, got {factor}")
         self.factor = factor

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_int
+
 
 class LinearAutoencoder(nn.Module):
     """One linear layer down to a ``bottleneck`` of size k, one linear layer back up.
@@ -15,8 +17,7 @@ class LinearAutoencoder(nn.Module):
 
     def __init__(self, bottleneck: int, input_size: int = 28 * 28, output: str = "sigmoid"):
         super().__init__()
-        if not isinstance(bottleneck, int) or bottleneck < 1:
-            raise ValueError(f"bottleneck must be a positive integer, got {bottleneck!r}")
+        check_int("bottleneck", bottleneck)
         if output not in {"sigmoid", "linear"}:
             raise ValueError(f"output must be 'sigmoid' or 'linear', got {output!r}")
         self.input_size = input_size

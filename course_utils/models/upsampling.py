@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_int
+
 UPSAMPLERS = {
     "ConvTranspose k3 s2": "transposed convolution, kernel 3, stride 2: uneven overlap",
     "ConvTranspose k4 s2": "transposed convolution, kernel 4, stride 2: even overlap",
@@ -39,8 +41,7 @@ class UpsamplingAutoencoder(nn.Module):
     def __init__(self, kind: str, width: int = 32, code_channels: int = 4):
         super().__init__()
         for name, value in (("width", width), ("code_channels", code_channels)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(name, value)
         self.kind = kind
         self.encoder = nn.Sequential(
             nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),              # 28 -> 14
