@@ -5,11 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test student grade clean help
+.PHONY: book test lint format student grade clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (executes every chapter)"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+	@echo "make lint     check formatting and lint (ruff) of the package, tests and chapters"
+	@echo "make format   reformat them with ruff"
 	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
 	@echo "make grade    grade the notebooks in SUBMISSIONS (default: submissions/) into grades.csv"
 
@@ -27,8 +29,17 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+LINTED := course_utils tests bench book/*.py
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
 student: $(STAMP)
-	$(BIN)/python -m course_utils.student student
+	$(BIN)/python -m course_utils.teaching.student student
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)

@@ -29,8 +29,12 @@ BUDGET_S = {"tiny": 60, "default": 20 * 60}  # per chapter (tiny), whole book (d
 def run(notebook: Path, save_to: Path | None) -> float:
     """Execute ``notebook`` in a fresh kernel from its own folder; return the wall time in seconds."""
     nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(nb, timeout=None, kernel_name="python3",
-                            resources={"metadata": {"path": str(notebook.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=None,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
@@ -41,10 +45,18 @@ def run(notebook: Path, save_to: Path | None) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tiny", action="store_true", help="run at the tiny scale (COURSE_TINY=1)")
-    parser.add_argument("--save", type=Path, help="folder to write the executed notebooks to")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to time (default: all)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="run at the tiny scale (COURSE_TINY=1)"
+    )
+    parser.add_argument(
+        "--save", type=Path, help="folder to write the executed notebooks to"
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="chapters to time (default: all)"
+    )
     args = parser.parse_args()
     scale = "tiny" if args.tiny else "default"
     os.environ["COURSE_TINY"] = "1" if args.tiny else "0"

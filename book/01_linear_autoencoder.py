@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,9 +42,7 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", course], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
 # Every chapter runs at two scales. By default it trains at the book's scale; with the
@@ -71,9 +70,9 @@ from course_utils.training import apply_in_batches, evaluate, fit
 
 seed_everything(0)
 device = get_device()
-EPOCHS = by_scale(default=30, tiny=10)
+EPOCHS = by_scale(tiny=10, book=30)
 # tiny runs take a few big steps; the book takes many careful ones
-LR = by_scale(default=1e-3, tiny=1e-2)
+LR = by_scale(tiny=1e-2, book=1e-3)
 print(
     f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
     f"epochs per model: {EPOCHS}, learning rate: {LR}"
@@ -88,9 +87,9 @@ print(
 # *self-supervised*. We only use the labels afterwards, to colour plots.
 
 # %%
-train = load_mnist("train", limit=by_scale(default=20_000, tiny=1_000))
-test = load_mnist("test", limit=by_scale(default=None, tiny=500))
-show_images(train.images[:20], nrow=10, title="the first twenty training digits");
+train = load_mnist("train", limit=by_scale(tiny=1_000, book=4_000, full=None))
+test = load_mnist("test", limit=by_scale(tiny=500, book=1_000, full=None))
+show_images(train.images[:20], nrow=10, title="the first twenty training digits")
 # %% [markdown]
 # ## The model
 #
@@ -124,14 +123,14 @@ seed_everything(0)
 model = LinearAutoencoder(bottleneck=32).to(device)
 history = fit(model, train.images, test.images, epochs=EPOCHS, batch_size=64, lr=LR)
 print(f"test MSE after {EPOCHS} epochs: {history.test_loss[-1]:.4f}")
-plot_losses(history, title="linear autoencoder, k = 32");
+plot_losses(history, title="linear autoencoder, k = 32")
 # %% [markdown]
 # The reconstructions are blurry but clearly the right digits: 32 numbers are enough to
 # redraw the shape, not every stroke.
 
 # %%
 examples = test.images[:10]
-show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32");
+show_reconstructions(examples, apply_in_batches(model, examples), title="k = 32")
 # %% [markdown]
 # ## A linear autoencoder recovers PCA
 #
@@ -166,7 +165,7 @@ fit(
     linear_model,
     train.images,
     test.images,
-    epochs=by_scale(default=40, tiny=10),
+    epochs=by_scale(tiny=10, book=40),
     batch_size=64,
     lr=LR,
 )
@@ -225,7 +224,7 @@ if not is_tiny():  # tiny runs take too few steps to converge
 # is exact.
 
 # %%
-bottlenecks = by_scale(default=[2, 4, 8, 16, 32, 64], tiny=[2, 8])
+bottlenecks = by_scale(tiny=[2, 8], book=[2, 4, 8, 16, 32, 64])
 sweep = {}
 for k in bottlenecks:
     seed_everything(0)
@@ -258,7 +257,7 @@ ax.set(
     ylabel="test MSE",
     title="reconstruction error against bottleneck size",
 )
-ax.legend();
+ax.legend()
 # %%
 errors = [ae for ae, _ in sweep.values()]
 assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"
@@ -284,7 +283,7 @@ assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"
 # digits clearly better than chance.
 
 # %% tags=["solution", "ex-1.1"]
-EPOCHS_2D = by_scale(default=30, tiny=20)
+EPOCHS_2D = by_scale(tiny=20, book=30)
 ### BEGIN SOLUTION
 seed_everything(0)
 model_2d = LinearAutoencoder(bottleneck=2).to(device)

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,9 +42,7 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", course], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
 # This chapter trains nothing, so it runs the same at both scales: every number below comes
@@ -100,9 +99,7 @@ cases = [
     (7, 3, 1, 0, 2, 0),
 ]
 fig, axes = plt.subplots(1, len(cases), figsize=(13, 3.8))
-for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(
-    axes, cases
-):
+for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(axes, cases):
     draw_convolution(size, kernel, stride, padding, dilation, output_padding, ax=ax)
 fig.tight_layout()
 
@@ -317,9 +314,10 @@ for output_padding in (0, 1):
         f"{back.shape[-2]} x {back.shape[-1]}"
     )
 assert conv_output_size(13, 3, 2, 1) == conv_output_size(14, 3, 2, 1) == 7
-assert [
-    conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)
-] == [13, 14]
+assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)] == [
+    13,
+    14,
+]
 
 # %% [markdown]
 # ## A decoder that mirrors an encoder
@@ -371,19 +369,13 @@ assert decoder(encoder(images)).shape == images.shape
 # %%
 try:
     import ipywidgets as widgets
-except (
-    ImportError
-):  # without ipywidgets the static figures above still tell the story
+except ImportError:  # without ipywidgets the static figures above still tell the story
     widgets = None
 
 
-def explore(
-    kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7
-):
+def explore(kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7):
     try:
-        draw_convolution(
-            size, kernel_size, stride, padding, dilation, output_padding
-        )
+        draw_convolution(size, kernel_size, stride, padding, dilation, output_padding)
         plt.show()
     except ValueError as error:
         print(f"PyTorch would refuse this: {error}")
@@ -398,7 +390,7 @@ if widgets is not None:
         dilation=(1, 3),
         output_padding=(0, 3),
         size=(1, 10),
-    );
+    )
 
 # %% [markdown]
 # ## Exercise ex-2.1: mirror a given encoder

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,9 +42,7 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", course], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
 # The training section runs at two scales: by default at the book's scale, with `COURSE_TINY=1`
@@ -74,8 +73,8 @@ from course_utils.training import apply_in_batches, evaluate, fit
 
 seed_everything(0)
 device = get_device()
-EPOCHS = by_scale(default=10, tiny=1)
-WIDTH = by_scale(default=16, tiny=8)
+EPOCHS = by_scale(tiny=1, book=10)
+WIDTH = by_scale(tiny=8, book=16)
 print(
     f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, width: {WIDTH}"
 )
@@ -220,7 +219,7 @@ for col, (kind, model) in enumerate(models.items()):
     )
 for ax in axes.flat:
     ax.set_axis_off()
-fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8);
+fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8)
 
 # %% [markdown]
 # The outputs for a constant code show that *both* transposed convolutions draw a period-2
@@ -267,8 +266,8 @@ for kind in ("ConvTranspose k4 s2", "resize + conv"):
 # epochs; only the upsampler differs.
 
 # %%
-train = load_mnist("train", limit=by_scale(default=None, tiny=256))
-test = load_mnist("test", limit=by_scale(default=None, tiny=128))
+train = load_mnist("train", limit=by_scale(tiny=256, book=4_000, full=None))
+test = load_mnist("test", limit=by_scale(tiny=128, book=1_000, full=None))
 histories = {}
 for kind, model in models.items():
     histories[kind] = fit(
@@ -280,7 +279,7 @@ for kind, model in models.items():
         progress=False,
     )
     print(f"{kind:<22} test MSE {histories[kind].test_loss[-1]:.4f}")
-plot_losses(histories, title="three upsamplers, same autoencoder");
+plot_losses(histories, title="three upsamplers, same autoencoder")
 # %% [markdown]
 # The reconstructions side by side. Checkerboards are easiest to see in flat regions, so the
 # last row zooms into the first digit of each model and stretches its contrast.
@@ -363,9 +362,7 @@ print(
 ### END SOLUTION
 
 # %% tags=["check", "ex-3.1"]
-check_artifact_strength(
-    my_upsampler, my_strength, in_channels=IN_CHANNELS, size=SIZE
-)
+check_artifact_strength(my_upsampler, my_strength, in_channels=IN_CHANNELS, size=SIZE)
 
 # %% [markdown]
 # Bilinear resizing, like nearest-neighbour resizing, computes every output pixel the same way,

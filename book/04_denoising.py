@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -44,9 +45,7 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", course], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
 # As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
@@ -80,11 +79,11 @@ from course_utils.training import apply_in_batches, fit
 
 seed_everything(0)
 device = get_device()
-EPOCHS = by_scale(default=8, tiny=1)
-EPOCHS_CLEAN = by_scale(default=4, tiny=1)  # the first, clean-only stage
+EPOCHS = by_scale(tiny=1, book=8)
+EPOCHS_CLEAN = by_scale(tiny=1, book=4)  # the first, clean-only stage
 LR = 3e-3
-LATENT = by_scale(default=64, tiny=16)
-CHANNELS = by_scale(default=(16, 32), tiny=(8, 16))
+LATENT = by_scale(tiny=16, book=64)
+CHANNELS = by_scale(tiny=(8, 16), book=(16, 32))
 print(
     f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
     f"epochs per model: {EPOCHS}, bottleneck: {LATENT} numbers"
@@ -106,8 +105,8 @@ print(
 # call. We evaluate four settings, two levels of each kind.
 
 # %%
-train = load_mnist("train", limit=by_scale(default=None, tiny=400))
-test = load_mnist("test", limit=by_scale(default=None, tiny=200))
+train = load_mnist("train", limit=by_scale(tiny=400, book=4_000, full=None))
+test = load_mnist("test", limit=by_scale(tiny=200, book=1_000, full=None))
 
 NOISES = {
     "salt-and-pepper 0.1": partial(salt_and_pepper, amount=0.1),
@@ -124,7 +123,7 @@ def noisy_test_images(name: str) -> torch.Tensor:
 
 examples = {"clean": test.images}
 examples.update({name: noisy_test_images(name) for name in NOISES})
-show_rows(examples, title="the four noise settings of this chapter");
+show_rows(examples, title="the four noise settings of this chapter")
 # %% [markdown]
 # ## Measuring quality: PSNR
 #
@@ -191,7 +190,7 @@ print(f"clean reconstructions: PSNR {psnr(reconstructions, test.images):.2f} dB"
 show_rows(
     {"clean": test.images, "reconstruction": reconstructions},
     title="convolutional autoencoder on clean digits",
-);
+)
 
 # %% [markdown]
 # ## Training a denoiser
@@ -304,10 +303,8 @@ for name, residual in [("plain", False), ("residual", True)]:
         batch_size=64,
         loss_fn=restoration_loss(mixed_noise, seed=0),
     )
-    print(
-        f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}"
-    )
-plot_losses(block_histories, title="denoising loss: plain vs residual decoder");
+    print(f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}")
+plot_losses(block_histories, title="denoising loss: plain vs residual decoder")
 # %% [markdown]
 # The residual decoder's loss falls faster from the first epoch: the skip connections give the
 # optimiser an easy path. The table adds both block models; the last column is the denoiser we
@@ -341,7 +338,7 @@ for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
             "clean": test.images,
         },
         title=name,
-    );
+    )
 
 # %% [markdown]
 # The median filter removes most isolated specks but also eats thin strokes and leaves clumps
@@ -359,14 +356,10 @@ for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
 # %%
 if not is_tiny():
     row = results["salt-and-pepper 0.2"]
-    assert row["residual blocks"] > row["median 3×3"], (
-        "should beat the median filter"
-    )
+    assert row["residual blocks"] > row["median 3×3"], "should beat the median filter"
     for name, row in results.items():
         assert row["residual blocks"] > row["noisy input"], f"{name}: not denoised"
-assert (
-    apply_in_batches(denoiser, noisy).shape == test.images.shape
-)  # at every scale
+assert apply_in_batches(denoiser, noisy).shape == test.images.shape  # at every scale
 
 # %% [markdown]
 # ## Exercise ex-4.1: denoising clothes with a digit denoiser
@@ -387,14 +380,12 @@ assert (
 # denoiser's. When Fashion-MNIST cannot be downloaded here, it says so and skips.
 
 # %% tags=["solution", "ex-4.1"]
-N_FASHION = by_scale(default=1000, tiny=200)
+N_FASHION = by_scale(tiny=200, book=1000)
 ### BEGIN SOLUTION
 try:
     fashion = load_fashion_mnist("test", limit=N_FASHION)
 except DataUnavailable as error:
-    print(
-        f"Fashion-MNIST is not available here, so this exercise is skipped: {error}"
-    )
+    print(f"Fashion-MNIST is not available here, so this exercise is skipped: {error}")
     fashion_results = None
 else:
     generator = torch.Generator().manual_seed(0)

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,9 +42,7 @@ import sys
 
 if "google.colab" in sys.modules:
     course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", course], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
 # As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
@@ -68,9 +67,9 @@ from course_utils.training import apply_in_batches, fit
 
 seed_everything(0)
 device = get_device()
-EPOCHS = by_scale(default=4, tiny=1)
+EPOCHS = by_scale(tiny=1, book=4)
 LR = 3e-3
-CHANNELS = by_scale(default=16, tiny=8)
+CHANNELS = by_scale(tiny=8, book=16)
 print(
     f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
     f"epochs per model: {EPOCHS}, channels: {CHANNELS}"
@@ -91,8 +90,8 @@ print(
 # quarters of the numbers are gone, and with them the sharp edges of the strokes.
 
 # %%
-train = load_mnist("train", limit=by_scale(default=None, tiny=400))
-test = load_mnist("test", limit=by_scale(default=None, tiny=200))
+train = load_mnist("train", limit=by_scale(tiny=400, book=4_000, full=None))
+test = load_mnist("test", limit=by_scale(tiny=200, book=1_000, full=None))
 small_test = downscale(test.images, 2)
 print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
 
@@ -150,7 +149,7 @@ history_2x = fit(
     batch_size=64,
     loss_fn=restoration_loss(halve),
 )
-plot_losses(history_2x, title="super-resolution 14 → 28");
+plot_losses(history_2x, title="super-resolution 14 → 28")
 # %%
 sr_test = apply_in_batches(model_2x, small_test)
 results["2× (14 → 28)"]["network"] = psnr(sr_test, test.images)
@@ -164,7 +163,7 @@ show_rows(
         "original": test.images,
     },
     title="2× super-resolution",
-);
+)
 # %% [markdown]
 # Bicubic interpolation beats nearest-neighbour but stays blurry: it knows nothing about
 # digits. The network draws crisp strokes with clean backgrounds, because it has learnt that
@@ -197,7 +196,7 @@ assert sr_test.shape == test.images.shape  # at every scale
 # upsampling.
 
 # %% tags=["solution", "ex-5.1"]
-EPOCHS_4X = by_scale(default=4, tiny=1)
+EPOCHS_4X = by_scale(tiny=1, book=4)
 
 
 ### BEGIN SOLUTION
@@ -263,19 +262,17 @@ check_super_resolution_4x(model_4x, sr_4x, noise_in, noise_out, test.images)
 # `cifar_results = None`; the check then skips.
 
 # %% tags=["solution", "ex-5.2"]
-N_CIFAR = by_scale(default=10_000, tiny=200)
+N_CIFAR = by_scale(tiny=200, book=10_000)
 ### BEGIN SOLUTION
 try:
     cifar_train = load_cifar10("train", limit=N_CIFAR)
-    cifar_test = load_cifar10("test", limit=by_scale(default=1000, tiny=100))
+    cifar_test = load_cifar10("test", limit=by_scale(tiny=100, book=1000))
 except DataUnavailable as error:
     print(f"CIFAR-10 is not available here, so this exercise is skipped: {error}")
     model_cifar, cifar_results = None, None
 else:
     seed_everything(0)
-    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(
-        device
-    )
+    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(device)
     fit(
         model_cifar,
         cifar_train.images,

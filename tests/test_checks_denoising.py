@@ -25,15 +25,23 @@ def denoiser():
 def clothes():
     """Stand-ins for Fashion-MNIST images: a bright block on a black background."""
     images = torch.zeros(20, 1, 28, 28)
-    images[:, :, 6:22, 8:20] = torch.rand(20, 1, 16, 12, generator=torch.Generator().manual_seed(0))
+    images[:, :, 6:22, 8:20] = torch.rand(
+        20, 1, 16, 12, generator=torch.Generator().manual_seed(0)
+    )
     return images
 
 
 def answer(denoiser, clean):
     noisy = salt_and_pepper(clean, 0.2, generator=torch.Generator().manual_seed(0))
     denoised = apply_in_batches(denoiser, noisy)
-    return {"clean": clean, "noisy": noisy, "denoised": denoised, "psnr_noisy": psnr(noisy, clean),
-            "psnr_median": psnr(median_filter(noisy), clean), "psnr_denoised": psnr(denoised, clean)}
+    return {
+        "clean": clean,
+        "noisy": noisy,
+        "denoised": denoised,
+        "psnr_noisy": psnr(noisy, clean),
+        "psnr_median": psnr(median_filter(noisy), clean),
+        "psnr_denoised": psnr(denoised, clean),
+    }
 
 
 def _fails(match, *args):
@@ -50,17 +58,33 @@ def test_a_correct_answer_passes(denoiser, clothes, capsys):
 def test_wrong_answers_fail_with_a_hint(denoiser, clothes):
     right = answer(denoiser, clothes)
     _fails("keys", denoiser, {"clean": clothes})
-    _fails("not what the denoiser", denoiser, {**right, "denoised": torch.full_like(clothes, 0.1)})
-    _fails("not what the denoiser", denoiser, {**right, "denoised": median_filter(right["noisy"])})
+    _fails(
+        "not what the denoiser",
+        denoiser,
+        {**right, "denoised": torch.full_like(clothes, 0.1)},
+    )
+    _fails(
+        "not what the denoiser",
+        denoiser,
+        {**right, "denoised": median_filter(right["noisy"])},
+    )
     _fails("salt-and-pepper", denoiser, {**right, "noisy": (clothes + 0.1).clamp(0, 1)})
     _fails("shape", denoiser, {**right, "denoised": right["denoised"][:5]})
-    _fails("psnr_denoised", denoiser, {**right, "psnr_denoised": right["psnr_denoised"] + 3})
+    _fails(
+        "psnr_denoised",
+        denoiser,
+        {**right, "psnr_denoised": right["psnr_denoised"] + 3},
+    )
     _fails("psnr_median", denoiser, {**right, "psnr_median": right["psnr_noisy"]})
 
 
-def test_none_is_skipped_when_fashion_mnist_is_unavailable(denoiser, monkeypatch, capsys):
+def test_none_is_skipped_when_fashion_mnist_is_unavailable(
+    denoiser, monkeypatch, capsys
+):
     def unavailable(*args, **kwargs):
-        raise DataUnavailable("Fashion-MNIST could not be downloaded (no network) and has no offline copy")
+        raise DataUnavailable(
+            "Fashion-MNIST could not be downloaded (no network) and has no offline copy"
+        )
 
     monkeypatch.setattr(denoising, "load_fashion_mnist", unavailable)
     check_fashion_denoising(denoiser, None)
@@ -69,6 +93,11 @@ def test_none_is_skipped_when_fashion_mnist_is_unavailable(denoiser, monkeypatch
 
 
 def test_none_fails_when_fashion_mnist_is_available(denoiser, clothes, monkeypatch):
-    monkeypatch.setattr(denoising, "load_fashion_mnist",
-                        lambda *args, **kwargs: ImageSet(clothes, torch.zeros(len(clothes), dtype=torch.long)))
+    monkeypatch.setattr(
+        denoising,
+        "load_fashion_mnist",
+        lambda *args, **kwargs: ImageSet(
+            clothes, torch.zeros(len(clothes), dtype=torch.long)
+        ),
+    )
     _fails("can be loaded", denoiser, None)

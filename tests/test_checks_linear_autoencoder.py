@@ -50,7 +50,13 @@ def test_wrong_answers_fail_with_a_hint(data, trained):
     _fails("torch.Tensor", model, codes.tolist(), test.images, test.labels)
     _fails("NaN", model, codes * float("nan"), test.images, test.labels)
     _fails("not the codes", model, torch.zeros_like(codes), test.images, test.labels)
-    _fails("not the codes", model, codes[torch.randperm(len(codes))], test.images, test.labels)
+    _fails(
+        "not the codes",
+        model,
+        codes[torch.randperm(len(codes))],
+        test.images,
+        test.labels,
+    )
 
 
 def test_an_untrained_model_fails(data):
@@ -69,5 +75,7 @@ def test_a_model_without_encode_fails(data, trained):
 def test_codes_of_shuffled_labels_fail(data, trained):
     _, test = data
     model, codes = trained
-    shuffled = test.labels[torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))]
+    shuffled = test.labels[
+        torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))
+    ]
     _fails("guessing", model, codes, test.images, shuffled)

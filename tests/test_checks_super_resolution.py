@@ -7,7 +7,10 @@ import torch
 import course_utils.checks.super_resolution as super_resolution
 from course_utils.baselines import upsample
 from course_utils.checks import CheckFailed
-from course_utils.checks.super_resolution import check_cifar_super_resolution, check_super_resolution_4x
+from course_utils.checks.super_resolution import (
+    check_cifar_super_resolution,
+    check_super_resolution_4x,
+)
 from course_utils.config import seed_everything
 from course_utils.corruption import downscale, restoration_loss
 from course_utils.data import DataUnavailable, ImageSet, load_mnist
@@ -28,10 +31,22 @@ def answer_4x(data):
     train, test = data
     seed_everything(0)
     model = SuperResolution(factor=4, channels=8)
-    fit(model, train.images, epochs=3, lr=3e-3, batch_size=32, progress=False,
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 4)))
+    fit(
+        model,
+        train.images,
+        epochs=3,
+        lr=3e-3,
+        batch_size=32,
+        progress=False,
+        loss_fn=restoration_loss(lambda x, g: downscale(x, 4)),
+    )
     noise_in = torch.rand(5, 1, 7, 7, generator=torch.Generator().manual_seed(0))
-    return model, apply_in_batches(model, downscale(test.images, 4)), noise_in, apply_in_batches(model, noise_in)
+    return (
+        model,
+        apply_in_batches(model, downscale(test.images, 4)),
+        noise_in,
+        apply_in_batches(model, noise_in),
+    )
 
 
 def _fails(check, match, *args):
@@ -50,14 +65,61 @@ def test_wrong_4x_answers_fail_with_a_hint(data, answer_4x):
     _, test = data
     model, sr, noise_in, noise_out = answer_4x
     check = check_super_resolution_4x
-    _fails(check, "shape", model, downscale(test.images, 4), noise_in, noise_out, test.images)
-    _fails(check, "not what your model", model, torch.full_like(sr, 0.13), noise_in, noise_out, test.images)
-    _fails(check, "not what your model", model, upsample(downscale(test.images, 4), 4), noise_in, noise_out,
-           test.images)
+    _fails(
+        check,
+        "shape",
+        model,
+        downscale(test.images, 4),
+        noise_in,
+        noise_out,
+        test.images,
+    )
+    _fails(
+        check,
+        "not what your model",
+        model,
+        torch.full_like(sr, 0.13),
+        noise_in,
+        noise_out,
+        test.images,
+    )
+    _fails(
+        check,
+        "not what your model",
+        model,
+        upsample(downscale(test.images, 4), 4),
+        noise_in,
+        noise_out,
+        test.images,
+    )
     # the right outputs in the wrong order
-    _fails(check, "not what your model", model, sr.flip(0), noise_in, noise_out, test.images)
-    _fails(check, "noise", model, sr, torch.full_like(noise_in, 0.5), noise_out, test.images)
-    _fails(check, "noise_out", model, sr, noise_in, torch.zeros_like(noise_out), test.images)
+    _fails(
+        check,
+        "not what your model",
+        model,
+        sr.flip(0),
+        noise_in,
+        noise_out,
+        test.images,
+    )
+    _fails(
+        check,
+        "noise",
+        model,
+        sr,
+        torch.full_like(noise_in, 0.5),
+        noise_out,
+        test.images,
+    )
+    _fails(
+        check,
+        "noise_out",
+        model,
+        sr,
+        noise_in,
+        torch.zeros_like(noise_out),
+        test.images,
+    )
 
 
 def test_an_untrained_4x_model_fails_at_the_default_scale(data, monkeypatch):
@@ -67,8 +129,15 @@ def test_an_untrained_4x_model_fails_at_the_default_scale(data, monkeypatch):
     untrained = SuperResolution(factor=4, channels=8)
     noise_in = torch.rand(3, 1, 7, 7)
     sr = apply_in_batches(untrained, downscale(test.images, 4))
-    _fails(check_super_resolution_4x, "nearest", untrained, sr, noise_in, apply_in_batches(untrained, noise_in),
-           test.images)
+    _fails(
+        check_super_resolution_4x,
+        "nearest",
+        untrained,
+        sr,
+        noise_in,
+        apply_in_batches(untrained, noise_in),
+        test.images,
+    )
 
 
 @pytest.fixture
@@ -79,7 +148,12 @@ def photos():
 def cifar_answer(model, clean):
     small = downscale(clean, 2)
     sr = apply_in_batches(model, small)
-    return {"clean": clean, "sr": sr, "psnr_sr": psnr(sr, clean), "psnr_bicubic": psnr(upsample(small, 2), clean)}
+    return {
+        "clean": clean,
+        "sr": sr,
+        "psnr_sr": psnr(sr, clean),
+        "psnr_bicubic": psnr(upsample(small, 2), clean),
+    }
 
 
 def test_cifar_answers(photos, capsys):
@@ -88,18 +162,37 @@ def test_cifar_answers(photos, capsys):
     check_cifar_super_resolution(model, right)
     assert "ex-5.2 passed" in capsys.readouterr().out
     bicubic = upsample(downscale(photos, 2), 2)
-    _fails(check_cifar_super_resolution, "not what your model", model, {**right, "sr": bicubic})
-    _fails(check_cifar_super_resolution, "psnr_bicubic", model, {**right, "psnr_bicubic": right["psnr_sr"]})
+    _fails(
+        check_cifar_super_resolution,
+        "not what your model",
+        model,
+        {**right, "sr": bicubic},
+    )
+    _fails(
+        check_cifar_super_resolution,
+        "psnr_bicubic",
+        model,
+        {**right, "psnr_bicubic": right["psnr_sr"]},
+    )
     _fails(check_cifar_super_resolution, "keys", model, {"clean": photos})
 
 
 def test_cifar_none_is_skipped_only_when_unavailable(photos, monkeypatch, capsys):
     def unavailable(*args, **kwargs):
-        raise DataUnavailable("CIFAR-10 could not be downloaded (no network) and has no offline copy")
+        raise DataUnavailable(
+            "CIFAR-10 could not be downloaded (no network) and has no offline copy"
+        )
 
     monkeypatch.setattr(super_resolution, "load_cifar10", unavailable)
     check_cifar_super_resolution(None, None)
-    assert "⚠ ex-5.2 skipped: CIFAR-10 could not be downloaded" in capsys.readouterr().out
-    monkeypatch.setattr(super_resolution, "load_cifar10",
-                        lambda *args, **kwargs: ImageSet(photos, torch.zeros(len(photos), dtype=torch.long)))
+    assert (
+        "⚠ ex-5.2 skipped: CIFAR-10 could not be downloaded" in capsys.readouterr().out
+    )
+    monkeypatch.setattr(
+        super_resolution,
+        "load_cifar10",
+        lambda *args, **kwargs: ImageSet(
+            photos, torch.zeros(len(photos), dtype=torch.long)
+        ),
+    )
     _fails(check_cifar_super_resolution, "can be loaded", None, None)

@@ -5,8 +5,14 @@ import torch
 from torch import nn
 
 from course_utils.baselines import median_filter, upsample
-from course_utils.models.conv import (BlockAutoencoder, ConvAutoencoder, DownBlock, ResidualBlock,
-                                      SuperResolution, UpBlock)
+from course_utils.models.conv import (
+    BlockAutoencoder,
+    ConvAutoencoder,
+    DownBlock,
+    ResidualBlock,
+    SuperResolution,
+    UpBlock,
+)
 
 
 def test_conv_autoencoder_goes_through_a_1x1_bottleneck():
@@ -49,17 +55,27 @@ def test_residual_block_adds_its_input():
 @pytest.mark.parametrize("factor, side", [(2, 14), (4, 7), (8, 4)])
 def test_super_resolution_enlarges_by_factor(factor, side):
     model = SuperResolution(factor=factor, channels=4)
-    assert model(torch.rand(2, 1, side, side)).shape == (2, 1, side * factor, side * factor)
-    assert SuperResolution(factor=2, channels=4, image_channels=3)(torch.rand(1, 3, 16, 16)).shape == (1, 3, 32, 32)
+    assert model(torch.rand(2, 1, side, side)).shape == (
+        2,
+        1,
+        side * factor,
+        side * factor,
+    )
+    assert SuperResolution(factor=2, channels=4, image_channels=3)(
+        torch.rand(1, 3, 16, 16)
+    ).shape == (1, 3, 32, 32)
 
 
-@pytest.mark.parametrize("call, argument", [
-    (lambda: SuperResolution(factor=3), "factor"),
-    (lambda: SuperResolution(factor=0), "factor"),
-    (lambda: ConvAutoencoder(latent=0), "latent"),
-    (lambda: upsample(torch.rand(1, 1, 4, 4), 2, mode="area"), "mode"),
-    (lambda: median_filter(torch.rand(4, 4)), "images"),
-])
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: SuperResolution(factor=3), "factor"),
+        (lambda: SuperResolution(factor=0), "factor"),
+        (lambda: ConvAutoencoder(latent=0), "latent"),
+        (lambda: upsample(torch.rand(1, 1, 4, 4), 2, mode="area"), "mode"),
+        (lambda: median_filter(torch.rand(4, 4)), "images"),
+    ],
+)
 def test_bad_arguments_name_the_argument(call, argument):
     with pytest.raises(ValueError, match=argument):
         call()
@@ -76,6 +92,9 @@ def test_median_filter_removes_an_isolated_speck():
 
 def test_upsample_nearest_repeats_pixels_and_bicubic_stays_in_range():
     x = torch.tensor([[[[0.0, 1.0], [1.0, 0.0]]]])
-    assert torch.equal(upsample(x, 2, "nearest"), x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3))
+    assert torch.equal(
+        upsample(x, 2, "nearest"),
+        x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3),
+    )
     bicubic = upsample(x, 4, "bicubic")
     assert bicubic.shape == (1, 1, 8, 8) and bicubic.min() >= 0 and bicubic.max() <= 1

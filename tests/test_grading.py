@@ -14,12 +14,12 @@ import time
 
 import nbformat
 import pytest
+from conftest import BOOK, ROOT, tiny_env
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import BOOK, ROOT, tiny_env
-from course_utils.exercises import SOLUTION, exercise_id, read_notebook, tags
-from course_utils.grade import main, split_name, worst
-from course_utils.student import make_student_copy
+from course_utils.teaching.exercises import SOLUTION, exercise_id, read_notebook, tags
+from course_utils.teaching.grade import main, split_name, worst
+from course_utils.teaching.student import make_student_copy
 
 CHAPTER_1 = BOOK / "01_linear_autoencoder.ipynb"
 # seconds per notebook: chapter 1 takes 20-30 s at the tiny scale on 2 idle cores; the looping
@@ -28,42 +28,71 @@ TIME_LIMIT = 90
 
 
 def check(exercise: str, condition: str) -> str:
-    return (f'expect({condition}, "{exercise}", "`{condition}` should hold.", "read the exercise again.")\n'
-            f'passed("{exercise}", "{condition}")')
+    return (
+        f'expect({condition}, "{exercise}", "`{condition}` should hold.", "read the exercise again.")\n'
+        f'passed("{exercise}", "{condition}")'
+    )
 
 
 def toy_chapter():
     """ex-1.1 with one check, ex-1.2 with two, ex-1.3 whose check is always skipped here."""
-    return new_notebook(cells=[
-        new_code_cell("from course_utils.checks import expect, passed, skipped"),
-        new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", metadata={"tags": ["solution", "ex-1.1"]}),
-        new_code_cell(check("ex-1.1", "answer == 42"), metadata={"tags": ["check", "ex-1.1"]}),
-        new_code_cell("### BEGIN SOLUTION\nwords = ['a', 'b']\n### END SOLUTION",
-                      metadata={"tags": ["solution", "ex-1.2"]}),
-        new_code_cell(check("ex-1.2", "len(words) == 2"), metadata={"tags": ["check", "ex-1.2"]}),
-        new_code_cell(check("ex-1.2", "words[0] == 'a'"), metadata={"tags": ["check", "ex-1.2"]}),
-        new_code_cell("### BEGIN SOLUTION\npass\n### END SOLUTION", metadata={"tags": ["solution", "ex-1.3"]}),
-        new_code_cell('skipped("ex-1.3", "its data set cannot be downloaded here.")',
-                      metadata={"tags": ["check", "ex-1.3"]}),
-    ])
+    return new_notebook(
+        cells=[
+            new_code_cell("from course_utils.checks import expect, passed, skipped"),
+            new_code_cell(
+                "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
+                metadata={"tags": ["solution", "ex-1.1"]},
+            ),
+            new_code_cell(
+                check("ex-1.1", "answer == 42"), metadata={"tags": ["check", "ex-1.1"]}
+            ),
+            new_code_cell(
+                "### BEGIN SOLUTION\nwords = ['a', 'b']\n### END SOLUTION",
+                metadata={"tags": ["solution", "ex-1.2"]},
+            ),
+            new_code_cell(
+                check("ex-1.2", "len(words) == 2"),
+                metadata={"tags": ["check", "ex-1.2"]},
+            ),
+            new_code_cell(
+                check("ex-1.2", "words[0] == 'a'"),
+                metadata={"tags": ["check", "ex-1.2"]},
+            ),
+            new_code_cell(
+                "### BEGIN SOLUTION\npass\n### END SOLUTION",
+                metadata={"tags": ["solution", "ex-1.3"]},
+            ),
+            new_code_cell(
+                'skipped("ex-1.3", "its data set cannot be downloaded here.")',
+                metadata={"tags": ["check", "ex-1.3"]},
+            ),
+        ]
+    )
 
 
 def solution_cell(notebook, exercise: str):
-    return next(c for c in notebook.cells if SOLUTION in tags(c) and exercise_id(c) == exercise)
+    return next(
+        c for c in notebook.cells if SOLUTION in tags(c) and exercise_id(c) == exercise
+    )
 
 
 def edited(notebook, exercise: str, old: str, new: str):
     """``notebook`` with ``old`` replaced by ``new`` in the exercise's solution cell (which must hold it)."""
     notebook = nbformat.from_dict(notebook)
     cell = solution_cell(notebook, exercise)
-    assert old in cell.source, f"the fixture expects {old!r} in the {exercise} solution: update the test"
+    assert old in cell.source, (
+        f"the fixture expects {old!r} in the {exercise} solution: update the test"
+    )
     cell.source = cell.source.replace(old, new)
     return notebook
 
 
 def answer_region(notebook, exercise: str) -> str:
     source = solution_cell(notebook, exercise).source
-    return source[source.index("### BEGIN SOLUTION"): source.index("### END SOLUTION") + len("### END SOLUTION")]
+    return source[
+        source.index("### BEGIN SOLUTION") : source.index("### END SOLUTION")
+        + len("### END SOLUTION")
+    ]
 
 
 def read_csv(path):
@@ -73,8 +102,14 @@ def read_csv(path):
 
 def test_split_name():
     chapters = ["01_linear_autoencoder", "02_conv_arithmetic"]
-    assert split_name(ROOT / "ann_lee_02_conv_arithmetic.ipynb", chapters) == ("ann_lee", "02_conv_arithmetic")
-    assert split_name(ROOT / "01_linear_autoencoder.ipynb", chapters) == ("01_linear_autoencoder", None)
+    assert split_name(ROOT / "ann_lee_02_conv_arithmetic.ipynb", chapters) == (
+        "ann_lee",
+        "02_conv_arithmetic",
+    )
+    assert split_name(ROOT / "01_linear_autoencoder.ipynb", chapters) == (
+        "01_linear_autoencoder",
+        None,
+    )
     assert split_name(ROOT / "bob_03_other.ipynb", chapters) == ("bob_03_other", None)
 
 
@@ -96,14 +131,22 @@ def test_every_kind_of_toy_submission_gets_its_row(tmp_path, capsys):
 
     hand_in("ann", toy)
     tampered = edited(toy, "ex-1.1", "answer = 42", "answer = 41")
-    tampered.cells[2].source = 'passed("ex-1.1", "trust me")'  # the grader runs the teacher's check instead
+    tampered.cells[
+        2
+    ].source = (
+        'passed("ex-1.1", "trust me")'  # the grader runs the teacher's check instead
+    )
     hand_in("ben", tampered)
     broken_setup = nbformat.from_dict(toy)
-    broken_setup.cells[0].source = "import no_such_module\n" + broken_setup.cells[0].source
+    broken_setup.cells[0].source = (
+        "import no_such_module\n" + broken_setup.cells[0].source
+    )
     del broken_setup.cells[5]  # and the second check of ex-1.2 is lost
     hand_in("cal", broken_setup)
     hand_in("dan", make_student_copy(toy))
-    hand_in("eve", edited(toy, "ex-1.2", "words = ['a', 'b']", "import os\nos._exit(1)"))
+    hand_in(
+        "eve", edited(toy, "ex-1.2", "words = ['a', 'b']", "import os\nos._exit(1)")
+    )
     hand_in("fay", edited(toy, "ex-1.2", "words = ['a', 'b']", "while True:\n    pass"))
     (submissions / "gil_01_toy.ipynb").write_text('{"cells": [')
     nbformat.write(toy, submissions / "hal_homework.ipynb")  # names no chapter
@@ -111,12 +154,28 @@ def test_every_kind_of_toy_submission_gets_its_row(tmp_path, capsys):
 
     started = time.monotonic()
     out = tmp_path / "grades.csv"
-    assert main([str(submissions), "--book", str(book), "--out", str(out), "--timeout", "20"]) == 0
+    assert (
+        main(
+            [
+                str(submissions),
+                "--book",
+                str(book),
+                "--out",
+                str(out),
+                "--timeout",
+                "20",
+            ]
+        )
+        == 0
+    )
     print(f"graded the toy submissions in {time.monotonic() - started:.0f} s")
     printed = capsys.readouterr().out
 
     rows = {row.pop("student"): row for row in read_csv(out)}
-    table = {student: [row["ex-1.1"], row["ex-1.2"], row["ex-1.3"], row["total"]] for student, row in rows.items()}
+    table = {
+        student: [row["ex-1.1"], row["ex-1.2"], row["ex-1.3"], row["total"]]
+        for student, row in rows.items()
+    }
     assert table == {
         "ann": ["pass", "pass", "skipped", "2"],
         "ben": ["fail", "pass", "skipped", "1"],
@@ -130,11 +189,16 @@ def test_every_kind_of_toy_submission_gets_its_row(tmp_path, capsys):
     assert "ex-1.1 not passed yet: `answer == 42` should hold." in rows["ben"]["notes"]
     assert "cell 0 raised ModuleNotFoundError" in rows["cal"]["notes"]
     assert "ex-1.2: its check cell is missing" in rows["cal"]["notes"]
-    assert "NotImplementedError: ex-1.1: write your solution here" in rows["dan"]["notes"]
+    assert (
+        "NotImplementedError: ex-1.1: write your solution here" in rows["dan"]["notes"]
+    )
     assert "the kernel died in cell 3" in rows["eve"]["notes"]
     assert "stopped by the 20 s time limit in cell 3" in rows["fay"]["notes"]
     assert "not a valid notebook" in rows["gil"]["notes"]
-    assert "hal_homework.ipynb: the name should be STUDENT_<chapter>.ipynb" in rows["hal_homework"]["notes"]
+    assert (
+        "hal_homework.ipynb: the name should be STUDENT_<chapter>.ipynb"
+        in rows["hal_homework"]["notes"]
+    )
     assert (
         "student       ex-1.1   ex-1.2   ex-1.3   total\n"
         "ann           pass     pass     skipped  2/3\n"
@@ -149,8 +213,11 @@ def test_every_kind_of_toy_submission_gets_its_row(tmp_path, capsys):
 
 
 def test_bad_usage_names_the_argument(tmp_path, capsys):
-    for argv, name in [([str(tmp_path / "nowhere")], "SUBMISSIONS_DIR"), ([str(tmp_path), "--timeout", "0"], "--timeout"),
-                       ([str(tmp_path), "--book", str(tmp_path / "nobook")], "book_dir")]:
+    for argv, name in [
+        ([str(tmp_path / "nowhere")], "SUBMISSIONS_DIR"),
+        ([str(tmp_path), "--timeout", "0"], "--timeout"),
+        ([str(tmp_path), "--book", str(tmp_path / "nobook")], "book_dir"),
+    ]:
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 2 and name in capsys.readouterr().err
@@ -163,23 +230,48 @@ def chapter_1_submissions(tmp_path_factory):
     teacher = read_notebook(CHAPTER_1)
     region = answer_region(teacher, "ex-1.1")
     nbformat.write(teacher, folder / "alice_01_linear_autoencoder.ipynb")
-    nbformat.write(edited(teacher, "ex-1.1", "codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)",
-                          "codes_2d = torch.zeros(len(test.images), 2)"), folder / "bob_01_linear_autoencoder.ipynb")
+    nbformat.write(
+        edited(
+            teacher,
+            "ex-1.1",
+            "codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)",
+            "codes_2d = torch.zeros(len(test.images), 2)",
+        ),
+        folder / "bob_01_linear_autoencoder.ipynb",
+    )
     text = CHAPTER_1.read_text()
-    (folder / "carol_01_linear_autoencoder.ipynb").write_text(text[: len(text) // 2])  # cut off mid-upload
-    nbformat.write(edited(teacher, "ex-1.1", region, "while True:  # never ends\n    pass"),
-                   folder / "dave_01_linear_autoencoder.ipynb")
+    (folder / "carol_01_linear_autoencoder.ipynb").write_text(
+        text[: len(text) // 2]
+    )  # cut off mid-upload
+    nbformat.write(
+        edited(teacher, "ex-1.1", region, "while True:  # never ends\n    pass"),
+        folder / "dave_01_linear_autoencoder.ipynb",
+    )
     return folder
 
 
 def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
     out = tmp_path / "grades.csv"
-    command = [sys.executable, "-m", "course_utils.grade", str(chapter_1_submissions), "--out", str(out),
-               "--timeout", str(TIME_LIMIT)]
+    command = [
+        sys.executable,
+        "-m",
+        "course_utils.grade",
+        str(chapter_1_submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        str(TIME_LIMIT),
+    ]
     started = time.monotonic()
     # offline: no time lost on download attempts that fail here anyway
-    result = subprocess.run(command, cwd=tmp_path, env=tiny_env(COURSE_OFFLINE="1"), capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=tiny_env(COURSE_OFFLINE="1"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     seconds = time.monotonic() - started
     print(f"graded the four chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -192,10 +284,16 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
     ) in result.stdout
     rows = read_csv(out)
     assert [(row["student"], row["ex-1.1"], row["total"]) for row in rows] == [
-        ("alice", "pass", "1"), ("bob", "fail", "0"), ("carol", "invalid", "0"), ("dave", "timeout", "0")]
+        ("alice", "pass", "1"),
+        ("bob", "fail", "0"),
+        ("carol", "invalid", "0"),
+        ("dave", "timeout", "0"),
+    ]
     notes = {row["student"]: row["notes"] for row in rows}
     assert notes["alice"] == ""
     assert "`codes_2d` are not the codes" in notes["bob"]
     assert "not a valid notebook" in notes["carol"]
     assert f"stopped by the {TIME_LIMIT} s time limit" in notes["dave"]
-    assert seconds < 300, f"grading four submissions took {seconds:.0f} s; it should take well under 5 minutes"
+    assert seconds < 300, (
+        f"grading four submissions took {seconds:.0f} s; it should take well under 5 minutes"
+    )

@@ -17,19 +17,31 @@ def test_shapes_and_output_range():
     assert model.encode(images).shape == (4, 5)
     assert model.encode(images.flatten(start_dim=1)).shape == (4, 5)
     output = model(images).detach()
-    assert output.shape == (4, 1, 28, 28) and 0 <= float(output.min()) and float(output.max()) <= 1
+    assert (
+        output.shape == (4, 1, 28, 28)
+        and 0 <= float(output.min())
+        and float(output.max()) <= 1
+    )
 
 
 def test_linear_output_is_affine():
     model = LinearAutoencoder(bottleneck=3, output="linear")
     a, b = torch.rand(2, 1, 28, 28), torch.rand(2, 1, 28, 28)
     zero = model(torch.zeros(2, 1, 28, 28))
-    assert torch.allclose(model(a + b) - zero, (model(a) - zero) + (model(b) - zero), atol=1e-5)
+    assert torch.allclose(
+        model(a + b) - zero, (model(a) - zero) + (model(b) - zero), atol=1e-5
+    )
 
 
-@pytest.mark.parametrize("kwargs", [{"bottleneck": 0}, {"bottleneck": 2.0}, {"bottleneck": 2, "output": "tanh"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"bottleneck": 0}, {"bottleneck": 2.0}, {"bottleneck": 2, "output": "tanh"}],
+)
 def test_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match=next(iter(k for k in kwargs if k != "bottleneck"), "bottleneck")):
+    with pytest.raises(
+        ValueError,
+        match=next(iter(k for k in kwargs if k != "bottleneck"), "bottleneck"),
+    ):
         LinearAutoencoder(**kwargs)
 
 

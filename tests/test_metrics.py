@@ -11,14 +11,18 @@ from course_utils.metrics import psnr, psnr_per_image
 def test_psnr_by_hand():
     target = torch.zeros(2, 1, 2, 2)
     prediction = target.clone()
-    prediction[0, 0, 0, 0] = 0.2          # image 0: MSE = 0.04 / 4 = 0.01 -> 20 dB
+    prediction[0, 0, 0, 0] = 0.2  # image 0: MSE = 0.04 / 4 = 0.01 -> 20 dB
     prediction[1] = 0.1
-    prediction[1, 0, 0, 0] = 0.3          # image 1: MSE = (0.09 + 3 * 0.01) / 4 = 0.03
+    prediction[1, 0, 0, 0] = 0.3  # image 1: MSE = (0.09 + 3 * 0.01) / 4 = 0.03
     expected = [10 * math.log10(1 / 0.01), 10 * math.log10(1 / 0.03)]
-    assert torch.allclose(psnr_per_image(prediction, target), torch.tensor(expected, dtype=torch.float64))
+    assert torch.allclose(
+        psnr_per_image(prediction, target), torch.tensor(expected, dtype=torch.float64)
+    )
     assert psnr(prediction, target) == pytest.approx(sum(expected) / 2)
     # with data_range 255 the same relative error gives the same PSNR
-    assert psnr(prediction * 255, target * 255, data_range=255) == pytest.approx(sum(expected) / 2)
+    assert psnr(prediction * 255, target * 255, data_range=255) == pytest.approx(
+        sum(expected) / 2
+    )
 
 
 def test_psnr_is_infinite_for_identical_images():

@@ -6,16 +6,29 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import NOTEBOOKS, ROOT, tiny_env
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_under_nbval(notebook):
-    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=600",
-               "-p", "no:cacheprovider", "-q", "--color=no", str(notebook.relative_to(ROOT))]
-    result = subprocess.run(command, cwd=ROOT, env=tiny_env(), capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "--nbval-cell-timeout=600",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--color=no",
+        str(notebook.relative_to(ROOT)),
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT, env=tiny_env(), capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, (
+        f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
+    )
 
 
 def test_there_are_chapters():

@@ -2,7 +2,13 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from course_utils.plotting import plot_latent_2d, plot_losses, show_images, show_reconstructions, show_rows
+from course_utils.plotting import (
+    plot_latent_2d,
+    plot_losses,
+    show_images,
+    show_reconstructions,
+    show_rows,
+)
 from course_utils.training import History
 
 
@@ -16,7 +22,12 @@ def test_show_images_draws_one_grid():
 
 def test_show_rows_labels_each_row():
     # nothing returned: a returned figure would be drawn twice at the end of a notebook cell
-    assert show_rows({"noisy": torch.rand(5, 1, 28, 28), "clean": torch.rand(5, 1, 28, 28)}, n=5) is None
+    assert (
+        show_rows(
+            {"noisy": torch.rand(5, 1, 28, 28), "clean": torch.rand(5, 1, 28, 28)}, n=5
+        )
+        is None
+    )
     assert [ax.get_ylabel() for ax in plt.gcf().axes] == ["noisy", "clean"]
     show_reconstructions(torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8))
     assert [ax.get_ylabel() for ax in plt.gcf().axes] == ["original", "reconstruction"]

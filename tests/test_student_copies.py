@@ -7,12 +7,16 @@ import copy
 
 import nbformat
 import pytest
+from conftest import NOTEBOOKS
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from conftest import NOTEBOOKS
-from course_utils.exercises import exercise_ids, read_notebook, validate_exercises
-from course_utils.grade import grade_notebook
-from course_utils.student import main, make_student_copy
+from course_utils.teaching.exercises import (
+    exercise_ids,
+    read_notebook,
+    validate_exercises,
+)
+from course_utils.teaching.grade import grade_notebook
+from course_utils.teaching.student import main, make_student_copy
 
 PLACEHOLDER = '# YOUR CODE HERE\n{indent}raise NotImplementedError("{exercise}: write your solution here")'
 
@@ -23,20 +27,34 @@ def cell(source: str, *tags: str, markdown: bool = False):
 
 
 def notebook(*cells):
-    return new_notebook(cells=list(cells), metadata={"jupytext": {"formats": "ipynb,py:percent"},
-                                                     "kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    return new_notebook(
+        cells=list(cells),
+        metadata={
+            "jupytext": {"formats": "ipynb,py:percent"},
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        },
+    )
 
 
 def teacher():
-    solution = cell("import math\n\ndef area(r):\n    ### BEGIN SOLUTION\n    return math.pi * r ** 2\n"
-                    "    ### END SOLUTION\n\nUNIT = 'cm'", "solution", "ex-9.1")
+    solution = cell(
+        "import math\n\ndef area(r):\n    ### BEGIN SOLUTION\n    return math.pi * r ** 2\n"
+        "    ### END SOLUTION\n\nUNIT = 'cm'",
+        "solution",
+        "ex-9.1",
+    )
     solution.outputs = [new_output("stream", name="stdout", text="done\n")]
     solution.execution_count = 3
     return notebook(
         cell("# Title", markdown=True),
         solution,
         cell("check_area(area)", "check", "ex-9.1"),
-        cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", "solution", "ex-9.2", markdown=True),
+        cell(
+            "Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+            "solution",
+            "ex-9.2",
+            markdown=True,
+        ),
         cell("check_why()", "check", "ex-9.2"),
         cell("The grading rubric.", "instructor", markdown=True),
         cell("Prose may name `### BEGIN SOLUTION` in a line of text.", markdown=True),
@@ -47,7 +65,10 @@ def teacher():
 def test_solution_region_becomes_a_placeholder_and_the_code_around_it_stays():
     student = make_student_copy(teacher())
     assert student.cells[2].source == (
-        "import math\n\ndef area(r):\n    " + PLACEHOLDER.format(indent="    ", exercise="ex-9.1") + "\n\nUNIT = 'cm'")
+        "import math\n\ndef area(r):\n    "
+        + PLACEHOLDER.format(indent="    ", exercise="ex-9.1")
+        + "\n\nUNIT = 'cm'"
+    )
     assert student.cells[4].source == "Why?\n\nYOUR ANSWER HERE"
 
 
@@ -60,8 +81,15 @@ def test_no_outputs_no_pairing_and_the_teacher_copy_is_unchanged():
     original = teacher()
     before = copy.deepcopy(original)
     student = make_student_copy(original)
-    assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
-    assert "jupytext" not in student.metadata and student.metadata.kernelspec.name == "python3"
+    assert all(
+        c.outputs == [] and c.execution_count is None
+        for c in student.cells
+        if c.cell_type == "code"
+    )
+    assert (
+        "jupytext" not in student.metadata
+        and student.metadata.kernelspec.name == "python3"
+    )
     assert original == before
     nbformat.validate(student)
 
@@ -69,28 +97,56 @@ def test_no_outputs_no_pairing_and_the_teacher_copy_is_unchanged():
 def test_the_copy_says_where_to_answer_and_which_cells_are_public_checks():
     student = make_student_copy(teacher(), chapter="09_toy")
     note = student.cells[1].source
-    assert "# YOUR CODE HERE" in note and "public check" in note and "YOURNAME_09_toy.ipynb" in note
+    assert (
+        "# YOUR CODE HERE" in note
+        and "public check" in note
+        and "YOURNAME_09_toy.ipynb" in note
+    )
     assert student.cells[3].source.startswith("# Public check for ex-9.1")
     assert student.cells[3].metadata.tags == ["check", "ex-9.1"]
 
 
-@pytest.mark.parametrize("source, problem", [
-    ("### BEGIN SOLUTION\nx = 1", "never closes"),
-    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n### END SOLUTION", "without its BEGIN"),
-    ("### BEGIN SOLUTION\n### BEGIN INSTRUCTOR\n### END INSTRUCTOR\n### END SOLUTION", "inside"),
-    ("x = 1", "no '### BEGIN SOLUTION' region"),
-])
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never closes"),
+        (
+            "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n### END SOLUTION",
+            "without its BEGIN",
+        ),
+        (
+            "### BEGIN SOLUTION\n### BEGIN INSTRUCTOR\n### END INSTRUCTOR\n### END SOLUTION",
+            "inside",
+        ),
+        ("x = 1", "no '### BEGIN SOLUTION' region"),
+    ],
+)
 def test_a_broken_region_raises_naming_the_cell(source, problem):
-    broken = notebook(cell("import math"), cell(source, "solution", "ex-9.1"), cell("check()", "check", "ex-9.1"))
-    with pytest.raises(ValueError, match=rf"cell 1 \(tags \['solution', 'ex-9.1'\]\).*{problem}"):
+    broken = notebook(
+        cell("import math"),
+        cell(source, "solution", "ex-9.1"),
+        cell("check()", "check", "ex-9.1"),
+    )
+    with pytest.raises(
+        ValueError, match=rf"cell 1 \(tags \['solution', 'ex-9.1'\]\).*{problem}"
+    ):
         make_student_copy(broken)
 
 
-@pytest.mark.parametrize("cells, problem", [
-    ([cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")], "is not tagged 'solution'"),
-    ([cell("check()", "check")], "no exercise id"),
-    ([cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "solution", "ex-9.1")], "ex-9.1 has no cell tagged 'check'"),
-])
+@pytest.mark.parametrize(
+    "cells, problem",
+    [
+        (
+            [cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")],
+            "is not tagged 'solution'",
+        ),
+        ([cell("check()", "check")], "no exercise id"),
+        (
+            [cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "solution", "ex-9.1")],
+            "ex-9.1 has no cell tagged 'check'",
+        ),
+    ],
+)
 def test_breaking_the_convention_raises(cells, problem):
     with pytest.raises(ValueError, match=problem):
         make_student_copy(notebook(*cells))
@@ -100,13 +156,20 @@ def test_breaking_the_convention_raises(cells, problem):
 def test_chapter_follows_the_exercise_convention(chapter):
     teacher_copy = read_notebook(chapter)
     validate_exercises(teacher_copy)
-    assert exercise_ids(teacher_copy), f"{chapter.name} should have its exercises (DESIGN.md, Chapters)"
+    assert exercise_ids(teacher_copy), (
+        f"{chapter.name} should have its exercises (DESIGN.md, Chapters)"
+    )
     student = make_student_copy(teacher_copy, chapter=chapter.stem)
     nbformat.validate(student)
     assert exercise_ids(student) == exercise_ids(teacher_copy)
-    assert not any("### BEGIN SOLUTION" in c.source or "### END SOLUTION" in c.source for c in student.cells)
+    assert not any(
+        "### BEGIN SOLUTION" in c.source or "### END SOLUTION" in c.source
+        for c in student.cells
+    )
     first_code = next(c for c in student.cells if c.cell_type == "code")
-    assert 'if "google.colab" in sys.modules:' in first_code.source, "the Colab install cell should stay first"
+    assert 'if "google.colab" in sys.modules:' in first_code.source, (
+        "the Colab install cell should stay first"
+    )
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOKS, ids=lambda path: path.stem)
@@ -118,16 +181,27 @@ def test_an_untouched_student_copy_passes_no_check(chapter, monkeypatch):
     are wrong. `skipped` is allowed only because such a check is skipped in the teacher copy as well:
     its data set cannot be downloaded here, whatever the answer.
     """
-    monkeypatch.setenv("COURSE_OFFLINE", "1")  # no time lost on download attempts; the kernel inherits it
+    monkeypatch.setenv(
+        "COURSE_OFFLINE", "1"
+    )  # no time lost on download attempts; the kernel inherits it
     teacher_copy = read_notebook(chapter)
-    result = grade_notebook(make_student_copy(teacher_copy, chapter=chapter.stem), teacher_copy, timeout=600)
+    result = grade_notebook(
+        make_student_copy(teacher_copy, chapter=chapter.stem), teacher_copy, timeout=600
+    )
     assert list(result.statuses) == exercise_ids(teacher_copy)
-    not_failing = {exercise: status for exercise, status in result.statuses.items()
-                   if status not in {"fail", "error", "skipped"}}
-    assert not not_failing, f"checks that did not notice the missing solution: {not_failing}\n{result.notes}"
+    not_failing = {
+        exercise: status
+        for exercise, status in result.statuses.items()
+        if status not in {"fail", "error", "skipped"}
+    }
+    assert not not_failing, (
+        f"checks that did not notice the missing solution: {not_failing}\n{result.notes}"
+    )
 
 
 def test_the_command_writes_a_copy_of_every_chapter(tmp_path, capsys):
     assert main([str(tmp_path / "student")]) == 0
-    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == [p.name for p in NOTEBOOKS]
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == [
+        p.name for p in NOTEBOOKS
+    ]
     assert capsys.readouterr().out.count("wrote ") == len(NOTEBOOKS)

@@ -8,14 +8,16 @@ import json
 import jupytext
 import pytest
 import yaml
-
 from conftest import BOOK, NOTEBOOKS, ROOT
 
 SOURCES = sorted(BOOK.glob("[0-9][0-9]_*.py"))
 
 
 def _cells(notebook):
-    return [(cell.cell_type, cell.source.strip(), sorted(cell.metadata.get("tags", []))) for cell in notebook.cells]
+    return [
+        (cell.cell_type, cell.source.strip(), sorted(cell.metadata.get("tags", [])))
+        for cell in notebook.cells
+    ]
 
 
 def test_every_source_has_a_notebook_and_back():
@@ -46,12 +48,18 @@ def test_table_of_contents_lists_every_chapter():
     listed = [entry["file"] for entry in toc["chapters"]]
     assert listed[: len(NOTEBOOKS)] == [f"book/{p.stem}" for p in NOTEBOOKS]
     for entry in [toc["root"], *listed]:
-        assert any((ROOT / f"{entry}{suffix}").exists() for suffix in (".md", ".ipynb")), entry
+        assert any(
+            (ROOT / f"{entry}{suffix}").exists() for suffix in (".md", ".ipynb")
+        ), entry
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_first_code_cell_installs_course_utils_only_in_colab(notebook):
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    first_code = next(cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code")
+    first_code = next(
+        cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code"
+    )
     assert 'if "google.colab" in sys.modules:' in first_code.source
-    assert f"git+{repository}" in first_code.source, "the install URL should match _config.yml's repository"
+    assert f"git+{repository}" in first_code.source, (
+        "the install URL should match _config.yml's repository"
+    )

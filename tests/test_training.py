@@ -5,7 +5,13 @@ import torch.nn.functional as F
 from course_utils.config import seed_everything
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
-from course_utils.training import History, apply_in_batches, evaluate, fit, reconstruction_loss
+from course_utils.training import (
+    History,
+    apply_in_batches,
+    evaluate,
+    fit,
+    reconstruction_loss,
+)
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +20,9 @@ def digits():
 
     os.environ["COURSE_OFFLINE"] = "1"
     try:
-        return load_mnist("train", limit=512).images, load_mnist("test", limit=256).images
+        return load_mnist("train", limit=512).images, load_mnist(
+            "test", limit=256
+        ).images
     finally:
         del os.environ["COURSE_OFFLINE"]
 
@@ -22,14 +30,26 @@ def digits():
 def _train(train, test, seed=0, epochs=3):
     seed_everything(seed)
     model = LinearAutoencoder(bottleneck=8)
-    history = fit(model, train, test, epochs=epochs, batch_size=64, lr=1e-2, seed=seed, progress=False)
+    history = fit(
+        model,
+        train,
+        test,
+        epochs=epochs,
+        batch_size=64,
+        lr=1e-2,
+        seed=seed,
+        progress=False,
+    )
     return model, history
 
 
 def test_fit_lowers_the_loss(digits):
     train, test = digits
     model, history = _train(*digits, epochs=5)
-    assert isinstance(history, History) and len(history.train_loss) == len(history.test_loss) == 5
+    assert (
+        isinstance(history, History)
+        and len(history.train_loss) == len(history.test_loss) == 5
+    )
     assert history.train_loss[-1] < 0.6 * history.train_loss[0]
     assert history.test_loss[-1] < history.test_loss[0]
     assert not model.training  # handed back ready for evaluation
@@ -48,7 +68,9 @@ def test_evaluate_is_the_mean_squared_error_over_all_pixels(digits):
     model, _ = _train(*digits, epochs=1)
     with torch.no_grad():
         expected = F.mse_loss(model(test), test).item()
-    assert evaluate(model, test, batch_size=100) == pytest.approx(expected, rel=1e-5)  # uneven last batch
+    assert evaluate(model, test, batch_size=100) == pytest.approx(
+        expected, rel=1e-5
+    )  # uneven last batch
 
 
 def test_apply_in_batches_matches_one_big_call(digits):
@@ -56,7 +78,11 @@ def test_apply_in_batches_matches_one_big_call(digits):
     model, _ = _train(*digits, epochs=1)
     with torch.no_grad():
         expected = model.encode(test)
-    assert torch.allclose(apply_in_batches(model.encode, test, batch_size=37, module=model), expected, atol=1e-6)
+    assert torch.allclose(
+        apply_in_batches(model.encode, test, batch_size=37, module=model),
+        expected,
+        atol=1e-6,
+    )
     assert apply_in_batches(model, test[:10]).shape == (10, 1, 28, 28)
 
 
@@ -68,13 +94,24 @@ def test_custom_batch_loss_is_used(digits):
         calls.append(len(batch))
         return reconstruction_loss(model, batch)
 
-    fit(LinearAutoencoder(bottleneck=2), train[:100], epochs=2, batch_size=32, loss_fn=counting_loss, progress=False)
+    fit(
+        LinearAutoencoder(bottleneck=2),
+        train[:100],
+        epochs=2,
+        batch_size=32,
+        loss_fn=counting_loss,
+        progress=False,
+    )
     assert calls == [32, 32, 32, 4] * 2
 
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"epochs": 0}, "epochs"), ({"epochs": 1, "batch_size": 0}, "batch_size"), ({"epochs": 1, "lr": -1.0}, "lr")],
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 1, "batch_size": 0}, "batch_size"),
+        ({"epochs": 1, "lr": -1.0}, "lr"),
+    ],
 )
 def test_fit_rejects_bad_arguments(digits, kwargs, name):
     with pytest.raises(ValueError, match=name):
@@ -83,4 +120,9 @@ def test_fit_rejects_bad_arguments(digits, kwargs, name):
 
 def test_fit_rejects_empty_data():
     with pytest.raises(ValueError, match="train_images"):
-        fit(LinearAutoencoder(bottleneck=2), torch.zeros(0, 1, 28, 28), epochs=1, progress=False)
+        fit(
+            LinearAutoencoder(bottleneck=2),
+            torch.zeros(0, 1, 28, 28),
+            epochs=1,
+            progress=False,
+        )

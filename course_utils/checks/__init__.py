@@ -39,7 +39,9 @@ def skipped(exercise: str, reason: str) -> None:
     print(f"⚠ {exercise} skipped: {reason}")
 
 
-def expect_tensor(value, exercise: str, name: str, shape: tuple | None = None) -> torch.Tensor:
+def expect_tensor(
+    value, exercise: str, name: str, shape: tuple | None = None
+) -> torch.Tensor:
     """``value`` as a finite float tensor of the given shape (``None`` in ``shape`` matches any size)."""
     expect(
         isinstance(value, torch.Tensor),
@@ -48,13 +50,23 @@ def expect_tensor(value, exercise: str, name: str, shape: tuple | None = None) -
         "keep the result of the model as a tensor; call `.detach()` rather than converting it to a list.",
     )
     if shape is not None:
-        fits = value.ndim == len(shape) and all(want is None or want == got for want, got in zip(shape, value.shape))
+        fits = value.ndim == len(shape) and all(
+            want is None or want == got for want, got in zip(shape, value.shape)
+        )
         wanted = " x ".join("N" if want is None else str(want) for want in shape)
-        expect(fits, exercise, f"`{name}` should have shape {wanted}, but it has shape {tuple(value.shape)}.",
-               "check which images you passed in and the size of the layer that produced it.")
+        expect(
+            fits,
+            exercise,
+            f"`{name}` should have shape {wanted}, but it has shape {tuple(value.shape)}.",
+            "check which images you passed in and the size of the layer that produced it.",
+        )
     value = value.detach().float().cpu()
-    expect(bool(torch.isfinite(value).all()), exercise, f"`{name}` contains NaN or infinite values.",
-           "a learning rate that is too large can make training diverge; try a smaller one.")
+    expect(
+        bool(torch.isfinite(value).all()),
+        exercise,
+        f"`{name}` contains NaN or infinite values.",
+        "a learning rate that is too large can make training diverge; try a smaller one.",
+    )
     return value
 
 

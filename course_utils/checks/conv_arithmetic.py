@@ -17,8 +17,13 @@ EXERCISE_DECODER_KERNELS = [kernel for kernel, _, _ in reversed(EXERCISE_ENCODER
 def exercise_encoder() -> nn.Sequential:
     """ex-2.1's encoder: three strided convolutions, 1 x 28 x 28 -> 32 x 4 x 4."""
     layers = []
-    for (kernel, stride, padding), c_in, c_out in zip(EXERCISE_ENCODER, EXERCISE_CHANNELS, EXERCISE_CHANNELS[1:]):
-        layers += [nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding), nn.ReLU()]
+    for (kernel, stride, padding), c_in, c_out in zip(
+        EXERCISE_ENCODER, EXERCISE_CHANNELS, EXERCISE_CHANNELS[1:]
+    ):
+        layers += [
+            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding),
+            nn.ReLU(),
+        ]
     return nn.Sequential(*layers[:-1])
 
 
@@ -27,9 +32,20 @@ def exercise_decoder(padding, output_padding) -> nn.Sequential:
     channels = EXERCISE_CHANNELS[::-1]
     strides = [stride for _, stride, _ in reversed(EXERCISE_ENCODER)]
     layers = []
-    for kernel, stride, p, op, c_in, c_out in zip(EXERCISE_DECODER_KERNELS, strides, padding, output_padding,
-                                                   channels, channels[1:]):
-        layers += [nn.ConvTranspose2d(c_in, c_out, kernel, stride=stride, padding=p, output_padding=op), nn.ReLU()]
+    for kernel, stride, p, op, c_in, c_out in zip(
+        EXERCISE_DECODER_KERNELS,
+        strides,
+        padding,
+        output_padding,
+        channels,
+        channels[1:],
+    ):
+        layers += [
+            nn.ConvTranspose2d(
+                c_in, c_out, kernel, stride=stride, padding=p, output_padding=op
+            ),
+            nn.ReLU(),
+        ]
     return nn.Sequential(*layers[:-1])
 
 
@@ -45,34 +61,64 @@ def _spatial_sizes(layers: nn.Sequential, x: torch.Tensor) -> list[int]:
 
 
 def _is_list_of_ints(value, length: int) -> bool:
-    return (isinstance(value, (list, tuple)) and len(value) == length
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value))
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == length
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
 
 
 def check_mirror_decoder(decoder_padding, decoder_output_padding) -> None:
     """ex-2.1: with these paddings the decoder's sizes are the encoder's, layer by layer, in reverse."""
     ex = "ex-2.1"
     layers = len(EXERCISE_ENCODER)
-    for name, value in (("decoder_padding", decoder_padding), ("decoder_output_padding", decoder_output_padding)):
-        expect(_is_list_of_ints(value, layers), ex, f"`{name}` should be a list of {layers} integers, one per "
-               f"decoder layer, but it is {value!r}.", "write it like `[1, 2, 3]`, the first decoder layer first.")
-        expect(all(v >= 0 for v in value), ex, f"`{name}` has a negative entry: {value!r}.",
-               "padding and output_padding count rows, so they are 0 or more.")
-    encoder_sizes = _spatial_sizes(exercise_encoder(), torch.zeros(1, 1, 28, 28))   # [14, 7, 4]
-    wanted = encoder_sizes[-2::-1] + [28]                                               # [7, 14, 28]
+    for name, value in (
+        ("decoder_padding", decoder_padding),
+        ("decoder_output_padding", decoder_output_padding),
+    ):
+        expect(
+            _is_list_of_ints(value, layers),
+            ex,
+            f"`{name}` should be a list of {layers} integers, one per "
+            f"decoder layer, but it is {value!r}.",
+            "write it like `[1, 2, 3]`, the first decoder layer first.",
+        )
+        expect(
+            all(v >= 0 for v in value),
+            ex,
+            f"`{name}` has a negative entry: {value!r}.",
+            "padding and output_padding count rows, so they are 0 or more.",
+        )
+    encoder_sizes = _spatial_sizes(
+        exercise_encoder(), torch.zeros(1, 1, 28, 28)
+    )  # [14, 7, 4]
+    wanted = encoder_sizes[-2::-1] + [28]  # [7, 14, 28]
     try:
         decoder = exercise_decoder(decoder_padding, decoder_output_padding)
-        got = _spatial_sizes(decoder, torch.zeros(1, EXERCISE_CHANNELS[-1], encoder_sizes[-1], encoder_sizes[-1]))
+        got = _spatial_sizes(
+            decoder,
+            torch.zeros(1, EXERCISE_CHANNELS[-1], encoder_sizes[-1], encoder_sizes[-1]),
+        )
     except (RuntimeError, ValueError) as error:
-        expect(False, ex, f"PyTorch refused the decoder: {str(error).splitlines()[0]}",
-               "output_padding must be smaller than the stride (here 2), and padding must not crop the "
-               "whole output away.")
+        expect(
+            False,
+            ex,
+            f"PyTorch refused the decoder: {str(error).splitlines()[0]}",
+            "output_padding must be smaller than the stride (here 2), and padding must not crop the "
+            "whole output away.",
+        )
     for index, (want, size) in enumerate(zip(wanted, got)):
-        expect(size == want, ex,
-               f"decoder layer {index + 1} (kernel {EXERCISE_DECODER_KERNELS[index]}, stride 2) gives "
-               f"{size} x {size}, but the encoder's size there is {want} x {want}.",
-               f"solve (n - 1) * stride - 2 * padding + kernel + output_padding = {want} for this layer's input "
-               f"n = {([encoder_sizes[-1]] + wanted)[index]}; output_padding adds the row the encoder's "
-               f"rounding dropped (it is 0 or 1 here).")
-    passed(ex, f"the decoder goes {encoder_sizes[-1]} -> {' -> '.join(map(str, got))}, the encoder's "
-               f"28 -> {' -> '.join(map(str, encoder_sizes))} backwards, checked layer by layer in PyTorch.")
+        expect(
+            size == want,
+            ex,
+            f"decoder layer {index + 1} (kernel {EXERCISE_DECODER_KERNELS[index]}, stride 2) gives "
+            f"{size} x {size}, but the encoder's size there is {want} x {want}.",
+            f"solve (n - 1) * stride - 2 * padding + kernel + output_padding = {want} for this layer's input "
+            f"n = {([encoder_sizes[-1]] + wanted)[index]}; output_padding adds the row the encoder's "
+            f"rounding dropped (it is 0 or 1 here).",
+        )
+    passed(
+        ex,
+        f"the decoder goes {encoder_sizes[-1]} -> {' -> '.join(map(str, got))}, the encoder's "
+        f"28 -> {' -> '.join(map(str, encoder_sizes))} backwards, checked layer by layer in PyTorch.",
+    )

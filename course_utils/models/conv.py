@@ -23,14 +23,22 @@ class ConvAutoencoder(nn.Module):
         check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
-            nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
-            nn.Conv2d(c2, latent, kernel_size=7),                              # 7 -> 1: the bottleneck
+            nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1),
+            nn.ReLU(),  # 28 -> 14
+            nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1),
+            nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(c2, latent, kernel_size=7),  # 7 -> 1: the bottleneck
         )
         self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(latent, c2, kernel_size=7), nn.ReLU(),          # 1 -> 7
-            nn.ConvTranspose2d(c2, c1, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1),              # 14 -> 28
+            nn.ConvTranspose2d(latent, c2, kernel_size=7),
+            nn.ReLU(),  # 1 -> 7
+            nn.ConvTranspose2d(
+                c2, c1, kernel_size=3, stride=2, padding=1, output_padding=1
+            ),
+            nn.ReLU(),  # 7 -> 14
+            nn.ConvTranspose2d(
+                c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1
+            ),  # 14 -> 28
             nn.Sigmoid(),  # pixels in [0, 1], like the images
         )
 
@@ -54,7 +62,14 @@ class UpBlock(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__(
-            nn.ConvTranspose2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1, output_padding=1),
+            nn.ConvTranspose2d(
+                in_channels,
+                out_channels,
+                kernel_size=3,
+                stride=2,
+                padding=1,
+                output_padding=1,
+            ),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(),
         )
@@ -71,8 +86,11 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.skip = skip
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.Conv2d(channels, channels, kernel_size=3, padding=1), nn.BatchNorm2d(channels),
+            nn.Conv2d(channels, channels, kernel_size=3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, kernel_size=3, padding=1),
+            nn.BatchNorm2d(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,21 +102,30 @@ class BlockAutoencoder(nn.Module):
     """:class:`ConvAutoencoder` rebuilt from blocks, with a deeper decoder: a :class:`ResidualBlock`
     after each upsampling step. With ``residual=False`` the same layers run without skip connections."""
 
-    def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64), residual: bool = True):
+    def __init__(
+        self,
+        latent: int = 32,
+        channels: tuple[int, int] = (32, 64),
+        residual: bool = True,
+    ):
         super().__init__()
         check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
-            DownBlock(1, c1),                       # 28 -> 14
-            DownBlock(c1, c2),                      # 14 -> 7
-            nn.Conv2d(c2, latent, kernel_size=7),   # 7 -> 1
+            DownBlock(1, c1),  # 28 -> 14
+            DownBlock(c1, c2),  # 14 -> 7
+            nn.Conv2d(c2, latent, kernel_size=7),  # 7 -> 1
         )
         self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(latent, c2, kernel_size=7), nn.BatchNorm2d(c2), nn.ReLU(),     # 1 -> 7
+            nn.ConvTranspose2d(latent, c2, kernel_size=7),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(),  # 1 -> 7
             ResidualBlock(c2, skip=residual),
-            UpBlock(c2, c1),                                                                  # 7 -> 14
+            UpBlock(c2, c1),  # 7 -> 14
             ResidualBlock(c1, skip=residual),
-            nn.ConvTranspose2d(c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # 14 -> 28
+            nn.ConvTranspose2d(
+                c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1
+            ),  # 14 -> 28
             nn.Sigmoid(),
         )
 
@@ -118,9 +145,12 @@ class SuperResolution(nn.Module):
         self.factor = factor
         doublings = int(math.log2(factor))
         self.layers = nn.Sequential(
-            nn.Conv2d(image_channels, channels, kernel_size=3, padding=1), nn.ReLU(),
+            nn.Conv2d(image_channels, channels, kernel_size=3, padding=1),
+            nn.ReLU(),
             ResidualBlock(channels),
-            *[UpBlock(channels, channels) for _ in range(doublings)],  # each doubles height and width
+            *[
+                UpBlock(channels, channels) for _ in range(doublings)
+            ],  # each doubles height and width
             nn.Conv2d(channels, image_channels, kernel_size=3, padding=1),
             nn.Sigmoid(),
         )

@@ -15,7 +15,9 @@ class LinearAutoencoder(nn.Module):
     With ``output="linear"`` the whole model is linear: the case that recovers PCA's subspace.
     """
 
-    def __init__(self, bottleneck: int, input_size: int = 28 * 28, output: str = "sigmoid"):
+    def __init__(
+        self, bottleneck: int, input_size: int = 28 * 28, output: str = "sigmoid"
+    ):
         super().__init__()
         check_int("bottleneck", bottleneck)
         if output not in {"sigmoid", "linear"}:

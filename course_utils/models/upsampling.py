@@ -22,12 +22,18 @@ def upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
     """A layer that doubles height and width: one of the names in ``UPSAMPLERS``."""
     if kind == "ConvTranspose k3 s2":
         # (n - 1) * 2 - 2 + 3 + 1 = 2n: output_padding=1 adds the row that rounding lost
-        return nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1)
+        return nn.ConvTranspose2d(
+            in_channels, out_channels, 3, stride=2, padding=1, output_padding=1
+        )
     if kind == "ConvTranspose k4 s2":
-        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)  # (n - 1) * 2 - 2 + 4 = 2n
+        return nn.ConvTranspose2d(
+            in_channels, out_channels, 4, stride=2, padding=1
+        )  # (n - 1) * 2 - 2 + 4 = 2n
     if kind == "resize + conv":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                             nn.Conv2d(in_channels, out_channels, 3, padding=1))
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(in_channels, out_channels, 3, padding=1),
+        )
     raise ValueError(f"kind must be one of {list(UPSAMPLERS)}, got {kind!r}")
 
 
@@ -44,14 +50,18 @@ class UpsamplingAutoencoder(nn.Module):
             check_int(name, value)
         self.kind = kind
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, width, 3, stride=2, padding=1), nn.ReLU(),              # 28 -> 14
-            nn.Conv2d(width, width, 3, stride=2, padding=1), nn.ReLU(),          # 14 -> 7
-            nn.Conv2d(width, code_channels, 1),                                  # the bottleneck: 7 x 7 x c
+            nn.Conv2d(1, width, 3, stride=2, padding=1),
+            nn.ReLU(),  # 28 -> 14
+            nn.Conv2d(width, width, 3, stride=2, padding=1),
+            nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(width, code_channels, 1),  # the bottleneck: 7 x 7 x c
         )
         self.decoder = nn.Sequential(
-            nn.Conv2d(code_channels, width, 1), nn.ReLU(),
-            upsampler(kind, width, width), nn.ReLU(),                            # 7 -> 14
-            upsampler(kind, width, 1),                                           # 14 -> 28
+            nn.Conv2d(code_channels, width, 1),
+            nn.ReLU(),
+            upsampler(kind, width, width),
+            nn.ReLU(),  # 7 -> 14
+            upsampler(kind, width, 1),  # 14 -> 28
             nn.Sigmoid(),
         )
 

@@ -8,7 +8,7 @@
   is left out of the student copy.
 
 The teacher notebooks in ``book/`` say which exercises a chapter has; the student copies
-(:mod:`course_utils.student`) and the grader (:mod:`course_utils.grade`) both read them from here.
+(:mod:`course_utils.teaching.student`) and the grader (:mod:`course_utils.teaching.grade`) both read them from here.
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ def exercise_id(cell) -> str | None:
 
 def check_cells(notebook) -> list[tuple[int, str]]:
     """``(cell index, exercise id)`` of every check cell, in notebook order."""
-    return [(index, exercise_id(cell)) for index, cell in enumerate(notebook.cells)
-            if CHECK in tags(cell) and exercise_id(cell)]
+    return [
+        (index, exercise_id(cell))
+        for index, cell in enumerate(notebook.cells)
+        if CHECK in tags(cell) and exercise_id(cell)
+    ]
 
 
 def exercise_ids(notebook) -> list[str]:
@@ -62,30 +65,42 @@ def validate_exercises(notebook) -> None:
         for role, seen in ((SOLUTION, solved), (CHECK, checked)):
             if role in tags(cell):
                 if exercise is None:
-                    raise ValueError(f"notebook: {describe(cell, index)} is tagged {role!r} but has no "
-                                     f"exercise id tag such as 'ex-1.1'")
+                    raise ValueError(
+                        f"notebook: {describe(cell, index)} is tagged {role!r} but has no "
+                        f"exercise id tag such as 'ex-1.1'"
+                    )
                 seen.add(exercise)
         if has_line(cell, BEGIN_SOLUTION) and SOLUTION not in tags(cell):
-            raise ValueError(f"notebook: {describe(cell, index)} holds {BEGIN_SOLUTION!r} but is not tagged "
-                             f"'solution' and an exercise id")
+            raise ValueError(
+                f"notebook: {describe(cell, index)} holds {BEGIN_SOLUTION!r} but is not tagged "
+                f"'solution' and an exercise id"
+            )
         if SOLUTION in tags(cell) and not has_line(cell, BEGIN_SOLUTION):
-            raise ValueError(f"notebook: {describe(cell, index)} is tagged 'solution' but has no "
-                             f"{BEGIN_SOLUTION!r} region, so the student copy would keep the answer")
-    for exercise in sorted(solved ^ checked):  # an exercise needs both: an answer and a check
+            raise ValueError(
+                f"notebook: {describe(cell, index)} is tagged 'solution' but has no "
+                f"{BEGIN_SOLUTION!r} region, so the student copy would keep the answer"
+            )
+    for exercise in sorted(
+        solved ^ checked
+    ):  # an exercise needs both: an answer and a check
         lacking = CHECK if exercise in solved else SOLUTION
-        raise ValueError(f"notebook: exercise {exercise} has no cell tagged {lacking!r}")
+        raise ValueError(
+            f"notebook: exercise {exercise} has no cell tagged {lacking!r}"
+        )
 
 
 def default_book_dir() -> Path:
     """The teacher notebooks: ``book/`` beside this package in the repository."""
-    return Path(__file__).resolve().parent.parent / "book"
+    return Path(__file__).resolve().parent.parent.parent / "book"
 
 
 def chapter_notebooks(book_dir: Path | str | None = None) -> list[Path]:
     """The teacher notebooks ``NN_name.ipynb`` of ``book_dir``, in chapter order."""
     book_dir = Path(book_dir) if book_dir is not None else default_book_dir()
     if not book_dir.is_dir():
-        raise ValueError(f"book_dir: {book_dir} is not a folder of chapter notebooks (NN_name.ipynb)")
+        raise ValueError(
+            f"book_dir: {book_dir} is not a folder of chapter notebooks (NN_name.ipynb)"
+        )
     return sorted(book_dir.glob("[0-9][0-9]_*.ipynb"))
 
 

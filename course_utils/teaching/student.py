@@ -1,6 +1,6 @@
 """Student copies of the chapters: the solutions replaced by placeholders, instructor-only content removed.
 
-    python -m course_utils.student OUT_DIR [--book BOOK_DIR]      (``make student`` writes ``student/``)
+    python -m course_utils.teaching.student OUT_DIR [--book BOOK_DIR]      (``make student`` writes ``student/``)
 
 writes ``OUT_DIR/NN_name.ipynb`` for every chapter: output-free notebooks, ready for Colab, whose
 ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` regions read ``# YOUR CODE HERE`` and raise
@@ -16,8 +16,20 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import (BEGIN_INSTRUCTOR, BEGIN_SOLUTION, CHECK, END_INSTRUCTOR, END_SOLUTION, INSTRUCTOR,
-                        chapter_notebooks, describe, exercise_id, read_notebook, tags, validate_exercises)
+from .exercises import (
+    BEGIN_INSTRUCTOR,
+    BEGIN_SOLUTION,
+    CHECK,
+    END_INSTRUCTOR,
+    END_SOLUTION,
+    INSTRUCTOR,
+    chapter_notebooks,
+    describe,
+    exercise_id,
+    read_notebook,
+    tags,
+    validate_exercises,
+)
 
 STUDENT_NOTE = """\
 **Your copy of this chapter.** Each exercise has a cell that says `# YOUR CODE HERE`: replace
@@ -33,8 +45,10 @@ def placeholder(cell, indent: str) -> list[str]:
     """What a student sees in place of a solution region."""
     if cell.cell_type == "markdown":
         return [f"{indent}YOUR ANSWER HERE"]
-    return [f"{indent}# YOUR CODE HERE",
-            f'{indent}raise NotImplementedError("{exercise_id(cell)}: write your solution here")']
+    return [
+        f"{indent}# YOUR CODE HERE",
+        f'{indent}raise NotImplementedError("{exercise_id(cell)}: write your solution here")',
+    ]
 
 
 def remove_regions(cell, index: int) -> str:
@@ -45,19 +59,25 @@ def remove_regions(cell, index: int) -> str:
         marker = line.strip()
         if marker in ends:
             if open_region:
-                raise ValueError(f"notebook: {describe(cell, index)} opens {marker!r} inside {open_region!r}")
+                raise ValueError(
+                    f"notebook: {describe(cell, index)} opens {marker!r} inside {open_region!r}"
+                )
             open_region = marker
             if marker == BEGIN_SOLUTION:
                 kept += placeholder(cell, indent=line[: len(line) - len(line.lstrip())])
         elif marker in ends.values():
             if open_region is None or ends[open_region] != marker:
-                raise ValueError(f"notebook: {describe(cell, index)} has {marker!r} without its BEGIN line")
+                raise ValueError(
+                    f"notebook: {describe(cell, index)} has {marker!r} without its BEGIN line"
+                )
             open_region = None
         elif open_region is None:
             kept.append(line)
     if open_region:
-        raise ValueError(f"notebook: {describe(cell, index)} opens {open_region!r} but never closes it "
-                         f"with {ends[open_region]!r}")
+        raise ValueError(
+            f"notebook: {describe(cell, index)} opens {open_region!r} but never closes it "
+            f"with {ends[open_region]!r}"
+        )
     return "\n".join(kept)
 
 
@@ -69,8 +89,10 @@ def student_cell(cell, index: int):
     if cell.cell_type == "code":
         cell.outputs, cell.execution_count = [], None
         if CHECK in tags(cell):
-            cell.source = (f"# Public check for {exercise_id(cell)}: run this cell to see whether your answer "
-                           f"passes.\n{cell.source}")
+            cell.source = (
+                f"# Public check for {exercise_id(cell)}: run this cell to see whether your answer "
+                f"passes.\n{cell.source}"
+            )
     return cell
 
 
@@ -79,17 +101,28 @@ def make_student_copy(notebook, chapter: str | None = None) -> nbformat.Notebook
     names the file to hand in. Raises ValueError, naming the cell, where the notebook breaks the convention."""
     validate_exercises(notebook)
     student = copy.deepcopy(notebook)
-    student.metadata.pop("jupytext", None)  # a copy is not paired with the book's .py source
-    student.cells = [student_cell(cell, index) for index, cell in enumerate(notebook.cells)
-                     if INSTRUCTOR not in tags(cell)]
-    submission = f"YOURNAME_{chapter}.ipynb" if chapter else "YOURNAME_ followed by this file's name"
+    student.metadata.pop(
+        "jupytext", None
+    )  # a copy is not paired with the book's .py source
+    student.cells = [
+        student_cell(cell, index)
+        for index, cell in enumerate(notebook.cells)
+        if INSTRUCTOR not in tags(cell)
+    ]
+    submission = (
+        f"YOURNAME_{chapter}.ipynb"
+        if chapter
+        else "YOURNAME_ followed by this file's name"
+    )
     note = nbformat.v4.new_markdown_cell(STUDENT_NOTE.format(submission=submission))
     after_title = 1 if student.cells and student.cells[0].cell_type == "markdown" else 0
     student.cells.insert(after_title, note)
     return student
 
 
-def write_student_copies(out_dir: Path | str, book_dir: Path | str | None = None) -> list[Path]:
+def write_student_copies(
+    out_dir: Path | str, book_dir: Path | str | None = None
+) -> list[Path]:
     """Write the student copy of every chapter of ``book_dir`` into ``out_dir``; return their paths."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -108,9 +141,18 @@ def write_student_copies(out_dir: Path | str, book_dir: Path | str | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.student", description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="where to write the student notebooks")
-    parser.add_argument("--book", metavar="BOOK_DIR", help="the teacher notebooks (default: the repository's book/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.teaching.student",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "out_dir", metavar="OUT_DIR", help="where to write the student notebooks"
+    )
+    parser.add_argument(
+        "--book",
+        metavar="BOOK_DIR",
+        help="the teacher notebooks (default: the repository's book/)",
+    )
     args = parser.parse_args(argv)
     try:
         written = write_student_copies(args.out_dir, args.book)
