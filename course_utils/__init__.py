@@ -22,6 +22,7 @@ from . import (
     models,
     notebook,
     plotting,
+    tables,
     training,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "models",
     "notebook",
     "plotting",
+    "tables",
     "training",
 ]
 __version__ = "0.1.0"
