@@ -163,7 +163,7 @@ def pca_test_mse(k: int) -> float:
     """Test MSE of the test images rebuilt from k components fitted on train."""
     pca = PCA(n_components=k, random_state=0).fit(flat_train)
     reconstruction = pca.inverse_transform(pca.transform(flat_test))
-    return float(((reconstruction - flat_test) ** 2).mean())
+    return cu.metrics.mse(torch.from_numpy(reconstruction), torch.from_numpy(flat_test))
 
 
 cu.config.seed_everything(0)
