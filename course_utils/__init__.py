@@ -11,20 +11,7 @@ Each module holds one concept. The instructors' tools (student copies, the grade
 :mod:`course_utils.teaching` and are not imported here.
 """
 
-from . import (
-    arithmetic,
-    artifacts,
-    baselines,
-    config,
-    corruption,
-    data,
-    metrics,
-    models,
-    notebook,
-    plotting,
-    tables,
-    training,
-)
+import importlib
 
 __all__ = [
     "arithmetic",
@@ -40,4 +27,17 @@ __all__ = [
     "tables",
     "training",
 ]
+
+
+def __getattr__(name: str):
+    """Import a submodule on first use (``cu.data``), so ``import course_utils`` stays quick."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
 __version__ = "0.1.0"
