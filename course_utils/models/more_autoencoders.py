@@ -56,65 +56,28 @@ class PoolingAutoencoder(nn.Module):
         return self.decode(*self.encode(images))
 
 
-class StridedAutoencoder(nn.Module):
-    """The same widths and code, but stride-2 convolutions halve the size and kernel-4
-    stride-2 transposed convolutions (even overlap, chapter 3) double it: no switches."""
-
-    def __init__(self, channels: tuple[int, int] = (16, 32), code_channels: int = 4):
-        super().__init__()
-        c1, c2 = _check_channels(channels)
-        check_int("code_channels", code_channels)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1),
-            nn.ReLU(),  # 28 -> 14
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
-            nn.ReLU(),  # 14 -> 7
-            nn.Conv2d(c2, code_channels, 1),
-        )
-        self.decoder = nn.Sequential(
-            nn.Conv2d(code_channels, c2, 1),
-            nn.ReLU(),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
-            nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
-            nn.Sigmoid(),  # 14 -> 28
-        )
-
-    def encode(self, images):
-        return self.encoder(images)
-
-    def decode(self, code):
-        return self.decoder(code)
-
-    def forward(self, images):
-        return self.decode(self.encode(images))
+def _down(c1: int, c2: int) -> list[nn.Module]:
+    """Two stride-2 3 x 3 convolutions with ReLU: 28 -> 14 -> 7."""
+    return [
+        nn.Conv2d(1, c1, 3, stride=2, padding=1),
+        nn.ReLU(),  # 28 -> 14
+        nn.Conv2d(c1, c2, 3, stride=2, padding=1),
+        nn.ReLU(),  # 14 -> 7
+    ]
 
 
-class DenseBottleneckAutoencoder(nn.Module):
-    """Strided convolutions (28 -> 14 -> 7), then Flatten and Linear down to ``latent``
-    numbers; the decoder mirrors it with Linear, Unflatten and transposed convolutions."""
+def _up(c2: int, c1: int) -> list[nn.Module]:
+    """Two kernel-4 stride-2 transposed convolutions (even overlap, chapter 3): 7 -> 28."""
+    return [
+        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
+        nn.ReLU(),  # 7 -> 14
+        nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+        nn.Sigmoid(),  # 14 -> 28
+    ]
 
-    def __init__(self, latent: int = 2, channels: tuple[int, int] = (16, 32)):
-        super().__init__()
-        check_int("latent", latent)
-        c1, c2 = _check_channels(channels)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1),
-            nn.ReLU(),  # 28 -> 14
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
-            nn.ReLU(),  # 14 -> 7
-            nn.Flatten(),  # c2 x 7 x 7 -> c2 * 49
-            nn.Linear(c2 * 7 * 7, latent),  # the dense bottleneck
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent, c2 * 7 * 7),
-            nn.ReLU(),
-            nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
-            nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
-            nn.Sigmoid(),  # 14 -> 28
-        )
+
+class _EncoderDecoder(nn.Module):
+    """``encode`` is ``self.encoder``, ``decode`` is ``self.decoder``."""
 
     def encode(self, images):
         return self.encoder(images)
@@ -126,7 +89,42 @@ class DenseBottleneckAutoencoder(nn.Module):
         return self.decode(self.encode(images))
 
 
-class OneLayerAutoencoder(nn.Module):
+class StridedAutoencoder(_EncoderDecoder):
+    """The same widths and code, but stride-2 convolutions halve the size and kernel-4
+    stride-2 transposed convolutions double it: no switches."""
+
+    def __init__(self, channels: tuple[int, int] = (16, 32), code_channels: int = 4):
+        super().__init__()
+        c1, c2 = _check_channels(channels)
+        check_int("code_channels", code_channels)
+        self.encoder = nn.Sequential(*_down(c1, c2), nn.Conv2d(c2, code_channels, 1))
+        self.decoder = nn.Sequential(
+            nn.Conv2d(code_channels, c2, 1), nn.ReLU(), *_up(c2, c1)
+        )
+
+
+class DenseBottleneckAutoencoder(_EncoderDecoder):
+    """Strided convolutions (28 -> 14 -> 7), then Flatten and Linear down to ``latent``
+    numbers; the decoder mirrors it with Linear, Unflatten and transposed convolutions."""
+
+    def __init__(self, latent: int = 2, channels: tuple[int, int] = (16, 32)):
+        super().__init__()
+        check_int("latent", latent)
+        c1, c2 = _check_channels(channels)
+        self.encoder = nn.Sequential(
+            *_down(c1, c2),
+            nn.Flatten(),  # c2 x 7 x 7 -> c2 * 49 numbers
+            nn.Linear(c2 * 7 * 7, latent),  # the dense bottleneck
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent, c2 * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (c2, 7, 7)),
+            *_up(c2, c1),
+        )
+
+
+class OneLayerAutoencoder(_EncoderDecoder):
     """784 -> ``hidden`` code units (ReLU or sigmoid) -> 784: the model of the sparse and
     contractive autoencoders, whose penalties act on the code."""
 
@@ -145,12 +143,3 @@ class OneLayerAutoencoder(nn.Module):
         self.decoder = nn.Sequential(
             nn.Linear(hidden, 28 * 28), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))
         )
-
-    def encode(self, images):
-        return self.encoder(images)
-
-    def decode(self, codes):
-        return self.decoder(codes)
-
-    def forward(self, images):
-        return self.decode(self.encode(images))
