@@ -23,6 +23,7 @@ from . import (
     models,
     notebook,
     plotting,
+    tables,
     training,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "models",
     "notebook",
     "plotting",
+    "tables",
     "training",
 ]
 __version__ = "0.1.0"
