@@ -234,3 +234,46 @@ def artifact_strength(
     """
     shares = output_nyquist_shares(layer, in_channels, size, border)
     return sum(shares.values()) / len(shares)
+
+
+@torch.no_grad()
+def phase_gains(
+    layer: nn.Module, in_channels: int, size: int, border: int = 2, channel: int = 0
+) -> dict[str, torch.Tensor]:
+    """What an upsampler does at each of the four output phases (row, column even or odd).
+
+    Returns two 2 x 2 tensors for output ``channel``, entry ``[a, b]`` the mean over the
+    interior pixels whose row is ``a`` and column is ``b`` modulo 2: ``"constant"``, the
+    response to an input of ones in every channel (bias removed), and ``"noise"``, the
+    :func:`gain_map` (its variance for white-noise input). Equal ``"constant"`` entries mean a
+    flat input gives a flat output; equal ``"noise"`` entries mean every phase passes the same
+    noise variance.
+    """
+    _check_border(border)
+    check_int("channel", channel, minimum=0)
+    device, dtype = _device_and_dtype(layer)
+    ones = torch.ones(1, in_channels, size, size, device=device, dtype=dtype)
+    with eval_mode(layer):
+        constant = (layer(ones) - layer(torch.zeros_like(ones))).cpu().double()
+    noise = gain_map(_OneChannel(layer, channel), in_channels, size)
+    constant = constant[0, channel]
+    height, width = constant.shape
+    result = {}
+    for name, values in (("constant", constant), ("noise", noise)):
+        inner = values[border : height - border, border : width - border]
+        result[name] = torch.tensor(
+            [[float(inner[a::2, b::2].mean()) for b in (0, 1)] for a in (0, 1)],
+            dtype=torch.float64,
+        )
+    return result
+
+
+class _OneChannel(nn.Module):
+    """One output channel of a layer, keeping the layer's parameters (for gain_map)."""
+
+    def __init__(self, layer: nn.Module, channel: int):
+        super().__init__()
+        self.layer, self.channel = layer, channel
+
+    def forward(self, x):
+        return self.layer(x)[:, self.channel : self.channel + 1]

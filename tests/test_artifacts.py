@@ -15,6 +15,7 @@ from course_utils.artifacts import (
     nyquist_share,
     output_nyquist_shares,
     overlap_map,
+    phase_gains,
     probe_images,
 )
 from course_utils.models.upsampling import UPSAMPLERS, UpsamplingAutoencoder, upsampler
@@ -330,3 +331,42 @@ def test_bad_arguments_name_the_argument():
         upsampler("bilinear", 1, 1)
     with pytest.raises(ValueError, match="width"):
         UpsamplingAutoencoder("resize + conv", width=0)
+
+
+def test_phase_gains_of_resize_then_convolve_against_the_grouped_weights():
+    """Nearest resizing then a 3 x 3 convolution: output row 2i sees input rows (i-1, i, i) and
+    row 2i+1 sees (i, i, i+1), so phase a applies the grouped kernel P_a K P_b^T with
+    P_0 = [[1,0,0],[0,1,1]] and P_1 = [[1,1,0],[0,0,1]]. The sums of the grouped weights (the
+    response to a constant) are the same for every phase; their squares (the noise gain) are
+    not."""
+    torch.manual_seed(5)
+    layer = upsampler("resize + conv", 3, 2)
+    kernels = (
+        layer[1].weight.detach().double().numpy()[1]
+    )  # output channel 1: 3 x 3 x 3
+    groups = [np.array([[1, 0, 0], [0, 1, 1]]), np.array([[1, 1, 0], [0, 0, 1]])]
+    noise = np.array(
+        [
+            [sum(((ga @ k @ gb.T) ** 2).sum() for k in kernels) for gb in groups]
+            for ga in groups
+        ]
+    )
+    got = phase_gains(layer, 3, 8, channel=1)
+    np.testing.assert_allclose(got["constant"].numpy(), np.full((2, 2), kernels.sum()))
+    np.testing.assert_allclose(got["noise"].numpy(), noise, rtol=1e-5)
+    assert (
+        noise.max() / noise.min() > 1.05
+    )  # the phases differ: not "computed the same way"
+
+
+def test_overlap_of_stacked_kernel_3_layers():
+    """The counts the chapter prints: 1 to 4, 9 and 25 for 1, 2 and 3 stacked layers (1-D:
+    1 to 2, 3, 5), with interior periods 2, 4 and 8; kernel 4 stays flat inside."""
+    for layers, (top, period) in zip((1, 2, 3), ((4, 2), (9, 4), (25, 8))):
+        one_d = _overlap_1d(3, 2, 4, 1, layers)
+        assert (one_d.min(), one_d.max() ** 2) == (1, top)
+        counts = overlap_map(3, 2, input_size=4, padding=1, layers=layers)
+        assert (float(counts.min()), float(counts.max())) == (1.0, float(top))
+        inner = one_d[2**layers : -(2**layers)]
+        assert np.array_equal(inner[period:], inner[:-period])
+        assert not np.array_equal(inner[period // 2 :], inner[: -(period // 2)])
