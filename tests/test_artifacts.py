@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from another_device import OnAnotherDevice
 from torch import nn
 
 from course_utils.arithmetic import conv_matrix
@@ -241,37 +242,8 @@ def test_at_initialisation_both_transposed_convolutions_draw_checkerboards():
     assert mean["ConvTranspose k3 s2"] > 0.4 and mean["ConvTranspose k4 s2"] > 0.4
 
 
-class _ReportsAnotherDevice(torch.Tensor):
-    """A CPU tensor that acts as if it lived on a device without float64 (Apple's MPS):
-    converting it to float64 raises, ``.cpu()`` gives a plain tensor back."""
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if func is torch.Tensor.cpu:
-            return args[0].as_subclass(torch.Tensor).clone()
-        wants_double = func is torch.Tensor.double or (
-            func is torch.Tensor.to
-            and torch.float64 in (*args[1:], kwargs.get("dtype"))
-        )
-        if wants_double:
-            raise TypeError("this device does not support float64 (as on MPS)")
-        return super().__torch_function__(func, types, args, kwargs)
-
-
-class _OnAnotherDevice(nn.Module):
-    """Wraps a layer so that its outputs report another device."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-
-    def forward(self, x):
-        return self.layer(x).as_subclass(_ReportsAnotherDevice)
-
-
 def test_the_pattern_catcher_catches_the_old_code():
-    output = _OnAnotherDevice(nn.Upsample(scale_factor=2))(torch.ones(1, 1, 4, 4))
+    output = OnAnotherDevice(nn.Upsample(scale_factor=2))(torch.ones(1, 1, 4, 4))
     with pytest.raises(TypeError, match="float64"):
         output.double().cpu()  # what the old code did
     assert output.cpu().double().dtype == torch.float64
@@ -281,7 +253,7 @@ def test_artifact_code_moves_to_the_cpu_before_float64():
     torch.manual_seed(0)
     for kind in UPSAMPLERS:
         layer = upsampler(kind, 2, 2)
-        wrapped = _OnAnotherDevice(layer)
+        wrapped = OnAnotherDevice(layer)
         assert artifact_strength(wrapped, 2, 6) == pytest.approx(
             artifact_strength(layer, 2, 6)
         )
