@@ -187,8 +187,9 @@ assert sr_test.shape == test.images.shape  # at every scale
 # What does the 4× model make of noise? Why?
 #
 # The check makes sure that `sr_4x` and `noise_out` are your model's outputs for the right
-# inputs, that the outputs are 28 × 28, and (at the book's scale) that the model beats nearest
-# upsampling.
+# inputs, that the outputs are 28 × 28, that the model has weights to train (a fixed
+# interpolation is the baseline, not an answer), that `noise_in` looks like uniform noise
+# rather than digits, and (at the book's scale) that the model beats nearest upsampling.
 
 # %% tags=["solution", "ex-5.1"]
 EPOCHS_4X = cu.config.by_scale(tiny=1, book=4)

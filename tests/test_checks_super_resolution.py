@@ -260,3 +260,21 @@ def test_right_4x_answers_written_differently_pass(data, answer_4x, capsys):
         noise_out = model.eval()(noise_in)
     check_super_resolution_4x(model, sr.double(), noise_in, noise_out, test.images)
     assert "ex-5.1 passed" in capsys.readouterr().out
+
+
+def test_more_cifar_wrong_answers(photos):
+    model = SuperResolution(factor=2, channels=4, image_channels=3).eval()
+    right = cifar_answer(model, photos)
+    # grey images instead of colour ones
+    grey = photos.mean(dim=1, keepdim=True)
+    _fails(check_cifar_super_resolution, "shape", model, {**right, "clean": grey})
+    # the PSNR reported as a mean squared error
+    mse = float(((right["sr"] - photos) ** 2).mean())
+    _fails(check_cifar_super_resolution, "psnr_sr", model, {**right, "psnr_sr": mse})
+    # the model applied to the full-size images
+    _fails(
+        check_cifar_super_resolution,
+        "shape|not what your model",
+        model,
+        {**right, "sr": apply_in_batches(model, photos)},
+    )
