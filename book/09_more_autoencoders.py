@@ -304,7 +304,7 @@ sparse_models = {
 }
 losses = [cu.training.reconstruction_loss, sparse_loss]
 sparse_codes = {}
-print(f"{'':<18}{'test MSE':>9}{'units at 0':>12}{'mean L1':>9}{'decoder norm':>14}")
+print(f"{'':<20}{'test MSE':>9}{'units at 0':>12}{'mean L1':>9}{'decoder norm':>14}")
 for (name, model), loss in zip(sparse_models.items(), losses):
     cu.training.fit(
         model, train.images, epochs=CODE_EPOCHS, loss_fn=loss, progress=False
@@ -313,7 +313,7 @@ for (name, model), loss in zip(sparse_models.items(), losses):
     sparse_codes[name] = codes
     decoder_norm = model.decoder[0].weight.norm(dim=0).mean()
     print(
-        f"{name:<18}{test_mse(model):>9.4f}{(codes == 0).float().mean():>12.0%}"
+        f"{name:<20}{test_mse(model):>9.4f}{(codes == 0).float().mean():>12.0%}"
         f"{cu.losses.l1_sparsity(codes).mean():>9.1f}{decoder_norm:>14.2f}"
     )
 
