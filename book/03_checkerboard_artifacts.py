@@ -344,7 +344,8 @@ for kind in ("ConvTranspose k3 s2", "ConvTranspose k4 s2"):
 
 # %% [markdown]
 # At initialisation both transposed convolutions draw a strong period-2 pattern, kernel 4
-# about as much as kernel 3: with zero-mean random weights every frequency of a kernel has
+# about as much as kernel 3 on average over initialisations (a single layer, like the
+# one-channel last layer in the first table, can land lower or higher): with zero-mean random weights every frequency of a kernel has
 # the same expected gain, the Nyquist frequencies included, so the drawn pattern does not
 # depend on the overlap. Resize + convolution draws almost none (what is left comes from the
 # ramp's edges at the crop). The uneven overlap of kernel 3 shows in the gain map's column
