@@ -1,8 +1,9 @@
 """Reusable autoencoder models; each module holds one family."""
 
 import importlib
+import pkgutil
 
-__all__ = ["conv", "linear", "upsampling"]
+__all__ = sorted(module.name for module in pkgutil.iter_modules(__path__))
 
 
 def __getattr__(name: str):
