@@ -12,6 +12,7 @@ Each module holds one concept. The instructors' tools (student copies, the grade
 """
 
 from . import (
+    anomaly,
     arithmetic,
     artifacts,
     baselines,
@@ -26,6 +27,7 @@ from . import (
 )
 
 __all__ = [
+    "anomaly",
     "arithmetic",
     "artifacts",
     "baselines",
