@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..anomaly import flag_rate, reconstruction_scores, threshold_at_fpr
-from . import expect, passed
+from . import expect, expect_tensor, passed
 
 TARGET_FPR = 0.05  # the false-positive rate the exercise asks for
 
@@ -31,14 +31,7 @@ def _as_scores(value, ex: str, name: str) -> torch.Tensor:
         f"but it is {type(value).__name__}.",
         "compute it with `cu.anomaly.reconstruction_scores(model, split.validation)`.",
     )
-    scores = scores.reshape(-1)
-    expect(
-        bool(torch.isfinite(scores).all()),
-        ex,
-        f"`{name}` contains NaN or infinite values.",
-        "score the images with the trained model; a diverged model gives NaN.",
-    )
-    return scores
+    return expect_tensor(scores.reshape(-1), ex, name).double()  # and finite
 
 
 def _as_number(value, ex: str, name: str, hint: str) -> float:
