@@ -92,7 +92,7 @@ print(
 # set.
 
 # %%
-train = cu.data.load_mnist("train")
+train = cu.data.load_mnist("train")  # the split below takes fixed numbers from it
 test = cu.data.load_mnist("test", limit=TEST_LIMIT)
 split = cu.anomaly.one_class_split(train, test, NORMAL, N_TRAIN, N_VALIDATION)
 is_anomaly = split.test_is_anomaly
@@ -158,6 +158,7 @@ ax.set_xlabel("reconstruction error $s(x)$")
 ax.set_ylabel("density")
 ax.set_title("anomaly scores of the test digits")
 ax.legend()
+fig.tight_layout()
 # %% [markdown]
 # ## ROC curve and AUC
 #
@@ -199,6 +200,7 @@ ax.set_xlabel("false-positive rate")
 ax.set_ylabel("true-positive rate (recall)")
 ax.set_title(f"ROC, normal class {NORMAL}")
 ax.legend(fontsize="small", loc="lower right")
+fig.tight_layout()
 # %% [markdown]
 # ## The most and the least anomalous
 #
@@ -227,23 +229,21 @@ print(f"labels of the 10 lowest-scoring anomalies: {missed}")
 # against each anomaly class on its own, and each class's mean amount of ink (pixel intensity):
 
 # %%
-normal_scores = scores[~is_anomaly]
 ink = split.test.flatten(start_dim=1).mean(dim=1)
-per_digit = {}
-for digit in range(10):
-    if digit == NORMAL:
-        continue
-    members = split.test_labels == digit
-    both = torch.cat([normal_scores, scores[members]])
-    labels = torch.cat(
-        [torch.zeros(len(normal_scores)), torch.ones(int(members.sum()))]
+per_digit = cu.anomaly.auc_per_class(scores, split.test_labels, NORMAL)
+print(
+    cu.metrics.format_table(
+        {
+            str(digit): {
+                "AUC (%)": 100 * value,
+                "ink (%)": 100 * float(ink[split.test_labels == digit].mean()),
+            }
+            for digit, value in per_digit.items()
+        },
+        unit="anomaly",
     )
-    per_digit[str(digit)] = {
-        "AUC (%)": 100 * cu.anomaly.auc(both, labels),
-        "ink (%)": 100 * float(ink[members].mean()),
-    }
-print(cu.metrics.format_table(per_digit, unit="anomaly"))
-hardest = min(per_digit, key=lambda digit: per_digit[digit]["AUC (%)"])
+)
+hardest = min(per_digit, key=per_digit.get)
 rho = spearmanr(ink.numpy(), scores.numpy()).statistic
 print(
     f"hardest anomaly class: {hardest}; "
@@ -268,24 +268,47 @@ print(f"rank correlation of score and ink over all test digits: {rho:.2f}")
 
 # %%
 PUBLISHED_DEEP_SVDD = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5]
-table = {}
+table, hardest_per_class = {}, {}
 for digit in TABLE_CLASSES:
     digit_split = cu.anomaly.one_class_split(train, test, digit, N_TRAIN, N_VALIDATION)
     digit_model = model if digit == NORMAL else train_detector(digit_split)
     pca_d = cu.anomaly.fit_pca(digit_split.train, LATENT)
     forest_d = cu.anomaly.fit_isolation_forest(digit_split.train, seed=0)
     test_d, anomalies_d = digit_split.test, digit_split.test_is_anomaly
+    ae_scores = cu.anomaly.reconstruction_scores(digit_model, test_d)
     table[f"normal {digit}"] = {
         name: 100 * cu.anomaly.auc(digit_scores, anomalies_d)
         for name, digit_scores in [
-            ("autoencoder", cu.anomaly.reconstruction_scores(digit_model, test_d)),
+            ("autoencoder", ae_scores),
             ("PCA", cu.anomaly.pca_scores(pca_d, test_d)),
             ("IsoForest", cu.anomaly.isolation_forest_scores(forest_d, test_d)),
         ]
     } | {"Deep SVDD": PUBLISHED_DEEP_SVDD[digit]}
-columns = list(next(iter(table.values())))
-table["mean"] = {c: np.mean([row[c] for row in table.values()]) for c in columns}
+    against = cu.anomaly.auc_per_class(ae_scores, digit_split.test_labels, digit)
+    hardest_per_class[digit] = min(against, key=against.get)
+rows = list(table.values())
+table["mean"] = {c: np.mean([row[c] for row in rows]) for c in rows[0]}
 print(cu.metrics.format_table(table, unit="AUC (%)"))
+wins = {
+    rival: sum(row["autoencoder"] > row[rival] for row in rows)
+    for rival in ("PCA", "IsoForest", "Deep SVDD")
+}
+print(
+    "classes where the autoencoder's AUC is higher: "
+    + ", ".join(f"than {rival} {n} of {len(rows)}" for rival, n in wins.items())
+)
+print(f"hardest anomaly class for each normal class (autoencoder): {hardest_per_class}")
+
+# %% [markdown]
+# Three things to read in the table. The autoencoder and PCA with the same number of
+# components are close on most classes: a linear bottleneck already captures much of what
+# separates one digit from the others, and the nonlinear model's gain is modest. The Isolation
+# Forest, which splits on single pixels, trails both by a wide margin on several classes;
+# pixels one at a time say little about shapes. And the autoencoder's mean lands near the
+# published Deep SVDD mean even with a twentieth of the training digits, so plain
+# reconstruction error is a strong baseline on this protocol, not a straw man (with the
+# caveats of the note above). The last printed line names, for each normal class, the anomaly
+# class its detector finds hardest: the same digit comes up again and again.
 
 # %% [markdown]
 # ## Inputs unlike anything in training
@@ -312,10 +335,14 @@ except cu.data.DataUnavailable as error:
 stranger_images = torch.cat(list(strangers.values()))
 stranger_scores = cu.anomaly.reconstruction_scores(model, stranger_images)
 reference = cu.anomaly.reconstruction_scores(model, split.validation)
+above = {  # the share of normal validation digits that score lower
+    name: float((reference < score).double().mean())
+    for name, score in zip(strangers, stranger_scores)
+}
 for name, score in zip(strangers, stranger_scores):
-    above = float((reference < score).double().mean())
     print(
-        f"{name:>22}: score {score:.4f}, above {above:.0%} of normal validation digits"
+        f"{name:>22}: score {score:.4f}, "
+        f"above {above[name]:.0%} of normal validation digits"
     )
 cu.plotting.show_rows(
     {
@@ -341,29 +368,47 @@ ax.set_xlabel("reconstruction error $s(x)$")
 ax.set_ylabel("digits")
 ax.set_title("strange inputs among the normal scores")
 ax.legend(fontsize="small")
+fig.tight_layout()
 # %% [markdown]
 # ## Where reconstruction error fails
 #
 # The score measures how *hard an image is to redraw*, not how *unusual* it is, and the two
-# part ways for inputs that are simpler than the training data:
+# part ways for inputs that are simpler than the training data. This page's numbers show it
+# three times:
 #
-# - **Little ink, little error.** Most pixels of a digit are background, and the background
-#   is easy. An image with few bright pixels leaves few chances for error, so its score is low
-#   whatever it shows. The rank correlation of score and ink printed above measures this over
-#   the whole test set, and the per-class table shows which anomaly class the detector finds
-#   hardest: compare its ink with that of the normal class.
-# - **A faint or blank input** redraws almost perfectly: the blank image and the faint digit
-#   above sit low among, or below, the normal scores, although no normal training digit looks
-#   like them. A threshold on the error cannot flag them.
-# - **Classes that lie inside the normal one.** A 1 is close to a stroke of many digits, and an
-#   autoencoder that learnt those strokes redraws it well; across the ten-class table the
-#   detectors do worst where the normal class is a rich shape that contains simpler ones.
+# - **Little ink, little error.** Most pixels of a digit are background, and background is
+#   easy to redraw. An image with few bright pixels leaves few chances for error, whatever it
+#   shows: over the test set, score and ink are positively rank-correlated (printed above),
+#   and the anomaly class hardest to tell from the normal digits is the one with the least
+#   ink, the 1s, whose thin strokes the detector of 3s redraws with a small error.
+# - **Empty and faint inputs.** The blank image scores below every normal validation digit,
+#   and the faint copy of a normal digit below most of them, although the detector never saw
+#   anything like either. No threshold on the error can flag them without flagging almost
+#   every normal digit first.
+# - **The same weakness on every class.** Across the ten detectors of the table, the hardest
+#   anomaly class is usually the same thin digit, whichever class is normal.
 #
-# Loud inputs, on the other hand (noise, inverted colours), are caught easily: there the
-# error does what it should. The usual remedies change the score rather than the model: divide
-# by the ink or the input's own complexity, score in the latent space as well (a density of
-# the codes, or Deep SVDD's distance to a centre {cite:p}`ruff2018`), or train with examples
-# of what should *not* be redrawn.
+# Loud inputs are the easy case: uniform noise and the inverted digit score above every
+# normal digit, because the decoder can only draw digit-like strokes. The usual remedies
+# change the score rather than the model, for example by normalising the error by the input's
+# own complexity or by scoring the codes in the latent space too, as Deep SVDD's distance to a
+# centre does {cite:p}`ruff2018`; this page does not try them.
+#
+# The checks below hold the page to these claims at the book's scale (the tiny test scale
+# trains too briefly and on too few digits for them).
+
+# %%
+if not cu.config.is_tiny():
+    means = table["mean"]
+    assert means["autoencoder"] > means["PCA"] > means["IsoForest"]
+    assert abs(means["autoencoder"] - means["Deep SVDD"]) < 3
+    assert rho > 0 and hardest == 1
+    least_ink = min(per_digit, key=lambda d: float(ink[split.test_labels == d].mean()))
+    assert least_ink == 1
+    assert list(hardest_per_class.values()).count(1) > len(hardest_per_class) / 2
+    assert above["blank image"] == 0 and above["a normal digit, faint"] < 0.25
+    assert above["uniform noise"] == 1 and above["inverted digit"] == 1
+assert len(stranger_scores) == len(strangers)  # at every scale
 
 # %% [markdown]
 # ## Exercise ex-8.1: a threshold for a 5 % false-alarm rate

@@ -165,6 +165,30 @@ def auc(scores, is_anomaly) -> float:
     return float(roc_auc_score(is_anomaly, scores))
 
 
+def auc_per_class(scores, labels, normal_class: int) -> dict[int, float]:
+    """AUC of the normal images against each other class on its own: which anomalies are hard.
+
+    ``labels`` are the class of each scored image; the result maps each class other than
+    ``normal_class`` (that has images) to the AUC of normal against that class.
+    """
+    labels = torch.as_tensor(
+        np.asarray(labels.cpu() if torch.is_tensor(labels) else labels)
+    )
+    scores = _float64(scores)
+    if len(scores) != len(labels):
+        raise ValueError(
+            f"labels must have one entry per score ({len(scores)}), got {len(labels)}"
+        )
+    normal = labels == normal_class
+    if not normal.any():
+        raise ValueError(f"normal_class {normal_class!r} has no scored images")
+    result = {}
+    for other in sorted(set(labels[~normal].tolist())):
+        chosen = normal | (labels == other)
+        result[int(other)] = auc(scores[chosen], labels[chosen] == other)
+    return result
+
+
 def roc(scores, is_anomaly) -> tuple[np.ndarray, np.ndarray]:
     """False-positive and true-positive rates of every threshold (``sklearn.metrics.roc_curve``)."""
     scores, is_anomaly = _scores_and_labels(scores, is_anomaly)

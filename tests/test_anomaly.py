@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from course_utils.anomaly import (
     auc,
+    auc_per_class,
     fit_isolation_forest,
     fit_pca,
     flag_rate,
@@ -132,6 +133,23 @@ def test_auc_is_the_probability_that_an_anomaly_scores_higher():
     assert auc(scores, is_anomaly) == pytest.approx(roc_auc_score(is_anomaly, scores))
     assert auc([0.1, 0.2, 0.9], [False, False, True]) == 1.0
     assert auc([0.9, 0.2, 0.1], [False, False, True]) == 0.0
+
+
+def test_auc_per_class_compares_the_normal_class_with_each_other_class_alone():
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1, 2, 3], 15)
+    scores = rng.normal(size=60) + np.array([0.0, 2.0, 0.5, -1.0])[labels]
+    result = auc_per_class(torch.from_numpy(scores), torch.from_numpy(labels), 0)
+    assert list(result) == [1, 2, 3]
+    for other, value in result.items():
+        chosen = (labels == 0) | (labels == other)
+        expected = brute_force_auc(scores[chosen], labels[chosen] == other)
+        assert value == pytest.approx(expected)
+    assert result[1] > result[2] > 0.5 > result[3]
+    with pytest.raises(ValueError, match="normal_class"):
+        auc_per_class(scores, labels, 7)
+    with pytest.raises(ValueError, match="labels"):
+        auc_per_class(scores, labels[:10], 0)
 
 
 def test_auc_rejects_a_single_class_and_mismatched_lengths():
