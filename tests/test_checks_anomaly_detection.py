@@ -99,7 +99,11 @@ def test_correct_answers_written_differently_pass(setting, capsys):
         ordered[94],
         caught / anomalies.sum(),
     )
-    assert capsys.readouterr().out.count("ex-8.1 passed") == 3
+    # the fifth-highest score, flagging with >=: the same five digits
+    fifth = float(torch.from_numpy(scores).topk(5).values[-1])
+    caught = (torch.from_numpy(test_scores[anomalies]) >= fifth).double().mean()
+    run(setting, scores, fifth, caught)
+    assert capsys.readouterr().out.count("ex-8.1 passed") == 4
 
 
 def test_a_threshold_chosen_on_the_test_set_fails(setting):

@@ -51,7 +51,11 @@ def _as_number(value, ex: str, name: str, hint: str) -> float:
 
 
 def _window(normal_scores: torch.Tensor, target: float) -> tuple[float, float]:
-    """The thresholds that flag as many normal digits as the target allows: [low, high)."""
+    """The thresholds that flag as many normal digits as the target allows: [low, high].
+
+    Above ``low`` up to the next score ``high``, ``score > threshold`` flags the allowed
+    number; ``high`` itself flags it with ``score >= threshold``, so both are accepted.
+    """
     low = threshold_at_fpr(normal_scores, target)
     above = normal_scores[normal_scores > low]
     return low, float(above.min()) if len(above) else math.inf
@@ -59,7 +63,7 @@ def _window(normal_scores: torch.Tensor, target: float) -> tuple[float, float]:
 
 def _meets(normal_scores: torch.Tensor, threshold: float, target: float) -> bool:
     low, high = _window(normal_scores, target)
-    return low <= threshold < high
+    return low <= threshold <= high
 
 
 def check_threshold(
@@ -149,7 +153,7 @@ def check_threshold(
         "(e.g. `torch.quantile(validation_scores, 0.95)`), not the 5% one.",
     )
     expect(
-        threshold < high,
+        threshold <= high,
         ex,
         f"your threshold {threshold:.4g} flags only {fpr:.1%} of the normal validation "
         f"digits: a lower one (down to {low:.4g}) still keeps the false-positive rate at "
