@@ -18,10 +18,12 @@ from . import (
     config,
     corruption,
     data,
+    distances,
     metrics,
     models,
     notebook,
     plotting,
+    priors,
     training,
 )
 
@@ -32,10 +34,12 @@ __all__ = [
     "config",
     "corruption",
     "data",
+    "distances",
     "metrics",
     "models",
     "notebook",
     "plotting",
+    "priors",
     "training",
 ]
 __version__ = "0.1.0"
