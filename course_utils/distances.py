@@ -34,7 +34,10 @@ def gaussian_kernel(
 ) -> torch.Tensor:
     """The ``len(a) x len(b)`` matrix of ``mean_s exp(-|a_i - b_j|² / (2 s²))``."""
     squared = torch.cdist(a, b).square()
-    return torch.stack([torch.exp(-squared / (2 * s**2)) for s in bandwidths]).mean(0)
+    total = torch.zeros_like(squared)
+    for s in bandwidths:
+        total += torch.exp(-squared / (2 * s**2))
+    return total / len(bandwidths)
 
 
 def mmd2(x: torch.Tensor, y: torch.Tensor, bandwidths=BANDWIDTHS) -> float:

@@ -14,7 +14,9 @@ SAMPLES = 4_000
 MAX_KS = (
     0.04  # a right sampler stays near 0.02 at 4,000 samples; 10 % off in scale: 0.05
 )
-MAX_SAMPLER_MMD2 = 1e-3  # right sampler: |MMD²| ~ 2e-4; both coordinates equal: 0.07
+MAX_SAMPLER_MMD2 = (
+    1e-3  # 2,000 right samples: |MMD²| < 4e-4; both coordinates equal: 0.07
+)
 MAX_SHARE_OF_PLAIN = (
     1 / 3
 )  # codes must be this much closer to the square than a plain AE's
@@ -62,7 +64,7 @@ def _check_sampler(ex: str, sample_square) -> torch.Tensor:
             "`torch.rand(n, 2)` is uniform on [0, 1)²; map it onto [-2, 2]² with a scale "
             "and a shift, and check both.",
         )
-    distance = mmd2(samples, square_reference())
+    distance = mmd2(samples[:2_000], square_reference())
     expect(
         distance < MAX_SAMPLER_MMD2,
         ex,
