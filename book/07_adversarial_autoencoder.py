@@ -100,8 +100,8 @@ test = cu.data.load_mnist("test", limit=TEST_SIZE)
 # $D^* = \tfrac12$ everywhere, each of its two cross-entropy terms is $\ln 2 \approx 0.693$,
 # and its accuracy is 50 %. **That is chance, not success**: a discriminator that learns
 # nothing sits there too. The AAE adds this game to an ordinary autoencoder
-# {cite:p}`makhzani2015`: the decoder $G$ still learns to redraw $x$ from $z$, and the encoder
-# serves both the reconstruction and the game.
+# {cite:p}`makhzani2015`: the decoder still learns to redraw $x$ from $z$, and the encoder
+# serves both the reconstruction and the game, in which it plays the GAN's generator.
 #
 # ## The model
 #
@@ -136,7 +136,8 @@ cu.notebook.show_source(cu.models.aae.train_step)
 # and records, per epoch, the mean reconstruction error, both adversarial losses and the
 # discriminator's accuracy on the batches it sees. The adversarial optimisers use Adam with
 # $\beta_1 = 0.5$, and the encoder's adversarial learning rate (2e-4) is five times smaller
-# than the discriminator's, so that the discriminator can keep up with the codes it judges.
+# than the discriminator's, so that the discriminator can keep up with the codes it judges
+# (try equal rates, and watch the MMD measured below).
 #
 # ## A Gaussian prior
 #
