@@ -314,14 +314,17 @@ fig.tight_layout()
 # The prior can be anything we can sample. {cite:t}`makhzani2015` use a mixture of ten
 # Gaussians arranged on a circle, one for each digit class if they wish. Here the AAE is
 # unsupervised: it never sees a label, so it decides on its own which digits share a
-# component.
+# component. The components lie 4 units from the centre, and the encoder has to carry its
+# codes out to them: for this prior we give its adversarial phase the same learning rate as
+# the discriminator's (1e-3). Adversarial training is sensitive to such settings, which is
+# one more reason to measure its result.
 
 # %%
 mixture = cu.priors.gaussian_mixture
 cu.config.seed_everything(0)
 aae_mixture = cu.models.aae.AdversarialAutoencoder().to(device)
 history_mixture = cu.models.aae.train_aae(
-    aae_mixture, train.images, mixture, epochs=EPOCHS
+    aae_mixture, train.images, mixture, epochs=EPOCHS, generator_lr=1e-3
 )
 
 # %%
@@ -347,18 +350,20 @@ cu.plotting.show_images(draws, nrow=8, ax=right, title="decodings of prior draws
 fig.tight_layout()
 
 # %%
-assert distance_mixture["AAE (mixture prior)"] < distance_mixture["plain autoencoder"]
+if cu.config.scale() != "tiny":  # 80 steps of a tiny run are too few for this prior
+    mixture_aae, mixture_plain = distance_mixture.values()
+    assert mixture_aae < mixture_plain / 3, "the AAE should match the mixture"
 
 # %% [markdown]
-# This prior is harder to match. The codes spread around the ring, closer to the mixture
-# than the plain autoencoder's, but at the book's scale many still fall between the
-# components, and the discriminator's accuracy (printed below) leaves chance and stays well
-# above it: it still tells codes from prior samples, so the encoder has not matched this
-# prior yet. Here the adversarial losses and the MMD agree. Decoding draws of the mixture
-# still gives digits, because the codes of digits now lie around the same ring. Longer
-# training (the `full` scale), or the supervised variant of {cite:t}`makhzani2015`, in which
-# the discriminator is also told each digit's label and each class gets its own component,
-# brings the codes closer to the petals.
+# At the book's scale the codes move out onto the ring, many times closer to the mixture
+# than the plain autoencoder's (the MMD² above), and the discriminator's accuracy, printed
+# below, stays close to chance: this time the MMD confirms that it is a match and not a
+# broken discriminator. (A tiny test run takes too few steps for this prior, so the assert
+# above only runs at the book's scale.) Decoding draws of the mixture gives digits, because
+# that is where the codes of digits now lie. Without labels, though, a component does not
+# hold one digit class: the colours mix along the ring. The supervised variant of
+# {cite:t}`makhzani2015` also tells the discriminator each digit's label and gives each
+# class its own component, which sorts the classes onto the petals.
 
 # %%
 print(
