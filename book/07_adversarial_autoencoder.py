@@ -359,9 +359,10 @@ if cu.config.scale() != "tiny":  # 80 steps of a tiny run are too few for this p
 # than the plain autoencoder's (the MMD² above), and the discriminator's accuracy, printed
 # below, stays close to chance: this time the MMD confirms that it is a match and not a
 # broken discriminator. (A tiny test run takes too few steps for this prior, so the assert
-# above only runs at the book's scale.) Decoding draws of the mixture gives digits, because
-# that is where the codes of digits now lie. Without labels, though, a component does not
-# hold one digit class: the colours mix along the ring. The supervised variant of
+# above only runs at the book's scale.) Without labels, though, a component does not hold
+# one digit class: the colours mix along the ring, so neighbouring codes belong to different
+# digits, and decoded draws of the mixture come out as blurry, averaged digits, far less
+# crisp than the Gaussian grid above. The supervised variant of
 # {cite:t}`makhzani2015` also tells the discriminator each digit's label and gives each
 # class its own component, which sorts the classes onto the petals.
 
