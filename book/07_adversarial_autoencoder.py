@@ -445,8 +445,10 @@ check_square_prior(sample_square, aae_square, codes_square, test.images, plain)
 #   learns both look like. Check that the discriminator leaves chance, and measure the result:
 #   on this page the MMD² of the test codes to the prior is many times smaller for the AAE than
 #   for the same autoencoder without the adversary, and than for the never-stepped bug.
-# - The prior only has to be sampled: a mixture of ten Gaussians or a uniform square work as
-#   well as $\mathcal{N}(0, I)$, where a VAE would need a closed-form KL.
+# - The prior only has to be sampled: a mixture of ten Gaussians or a uniform square take
+#   the place of $\mathcal{N}(0, I)$, where a VAE would need a
+#   closed-form KL. How well the codes match still depends on the training settings, which
+#   is why the MMD is measured for each.
 #
 # ## References
 #
