@@ -32,19 +32,24 @@ def data():
     return train.images, binarized_test_set(test.images)
 
 
-@pytest.fixture(scope="module")
-def mlp(data):
+def trained(make_model, train_images, loss_fn=None):
+    """A model made after seeding, trained for EPOCHS epochs, and its history."""
     seed_everything(0)
-    model = make_vae(latent=LATENT, hidden=64)
+    model = make_model()
     history = fit(
         model,
-        data[0],
+        train_images,
         epochs=EPOCHS,
         batch_size=32,
-        loss_fn=elbo_loss(),
+        loss_fn=loss_fn or elbo_loss(),
         progress=False,
     )
     return model, history
+
+
+@pytest.fixture(scope="module")
+def mlp(data):
+    return trained(lambda: make_vae(latent=LATENT, hidden=64), data[0])
 
 
 class BlockVAE(VAE):
@@ -67,17 +72,7 @@ class BlockVAE(VAE):
 
 @pytest.fixture(scope="module")
 def conv(data):
-    seed_everything(0)
-    model = BlockVAE()
-    history = fit(
-        model,
-        data[0],
-        epochs=EPOCHS,
-        batch_size=32,
-        loss_fn=elbo_loss(),
-        progress=False,
-    )
-    return model, history
+    return trained(BlockVAE, data[0])
 
 
 # ex-6.1 ---------------------------------------------------------------------------
@@ -234,8 +229,6 @@ def test_wrong_models_fail(conv, mlp, data, tiny_scale):
 
 
 def test_a_collapsed_posterior_fails(conv, mlp, data, tiny_scale):
-    seed_everything(0)
-    collapsed = BlockVAE()
     generator = torch.Generator().manual_seed(0)
 
     def mean_reduced(model, batch):
@@ -244,14 +237,7 @@ def test_a_collapsed_posterior_fails(conv, mlp, data, tiny_scale):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
         return F.binary_cross_entropy_with_logits(logits, images) + kl
 
-    history = fit(
-        collapsed,
-        data[0],
-        epochs=EPOCHS,
-        batch_size=32,
-        loss_fn=mean_reduced,
-        progress=False,
-    )
+    collapsed, history = trained(BlockVAE, data[0], mean_reduced)
     fails_62("posterior collapse", collapsed, history, mlp, data[1])
 
 
