@@ -386,11 +386,16 @@ for name, model in reductions.items():
         "test −ELBO": test_negative_elbo(model),
         f"IWAE k={min(K_IWAE, 100)}": iwae_nll(model, k=min(K_IWAE, 100)),
     }
-print(f"latent dimensions: {LATENT}")
-print(cu.metrics.format_table(summary, unit="reconstruction term"))
+columns = list(summary["summed (correct)"])
+print(f"{'reconstruction term':20s}" + "".join(f"{c:>14s}" for c in columns))
+for name, row in summary.items():
+    cells = [f"{row['active units']} of {LATENT}"]
+    cells += [f"{row[c]:.2f}" for c in columns[1:]]
+    print(f"{name:20s}" + "".join(f"{cell:>14s}" for cell in cells))
 if not cu.config.is_tiny():  # what the text below says, held to the book's run
     summed, averaged = summary.values()
     assert summed["active units"] > averaged["active units"]
+    assert averaged["KL (nats)"] < 1.0 < summed["KL (nats)"]
     assert summed["test −ELBO"] < averaged["test −ELBO"]
 
 # %%
@@ -399,6 +404,7 @@ width = 0.4
 for offset, (name, values) in zip((-width / 2, width / 2), kl_per_dimension.items()):
     order = torch.arange(LATENT) + offset
     ax.bar(order, values.sort(descending=True).values, width=width, label=name)
+ax.set_yscale("log")  # the pitfall's KL is thousands of times smaller
 ax.set_xlabel("latent dimension (sorted by KL)")
 ax.set_ylabel("mean KL (nats)")
 ax.set_title("KL per latent dimension: summed vs averaged reconstruction")
@@ -415,13 +421,16 @@ cu.plotting.show_rows(
 )
 
 # %% [markdown]
-# The table and the figures tell one story. With the averaged reconstruction term most
-# latent dimensions are inactive: their KL is close to zero, so they carry nothing about
-# the image. The few that remain carry a blurred, average-looking digit, the
-# reconstructions lose the writer's style (and sometimes the digit's identity), and the
-# true −ELBO of that model, measured with the correct sum, is worse. The samples look
-# smooth, which is why the bug survives in tutorials: a VAE that ignores its input still
-# draws plausible averages.
+# The table and the figures tell one story. With the summed term, the KL is spread over
+# the latent dimensions and they are active. With the averaged term, the KL of this
+# page's run is practically zero and no dimension is active: $q(z \mid x)$ is the prior
+# for every image, so the code tells the decoder nothing, and the decoder learns to draw
+# the one blurred average digit that is least wrong for all images. Samples and
+# reconstructions are the same picture, and the true −ELBO of that model, measured with
+# the correct sum, is far worse. Its training loss still went down, and its samples look
+# smooth, which is how the bug survives in tutorials; a smaller hidden $\beta$ (a latent
+# space or an image with other sizes) collapses only some of the dimensions and is
+# harder to spot, which is why counting active units is worth the two lines it takes.
 
 # %% [markdown]
 # ## 5. A 2-D latent space
@@ -447,9 +456,10 @@ print(f"2-D VAE: test −ELBO {test_negative_elbo(vae_2d):.1f} nats per image")
 cu.plotting.plot_latent_2d(codes_2d, test.labels, title="VAE, d = 2: test codes")
 # %% [markdown]
 # Unlike the 2-D linear autoencoder of chapter 1, whose codes spread over whatever range
-# the encoder chose, the VAE's codes sit around the origin at the scale of the prior,
-# with the classes side by side and few empty gaps: the KL term pulls them there.
-# That lets us map the whole plane. We take a grid of *probabilities* $p$ from 0.05 to
+# the encoder chose, the VAE's codes sit around the origin at the scale of the prior:
+# the KL term pulls them there. Some digits (1, 6, 7 and 9) get their own regions,
+# while others that look alike with only two numbers to describe them overlap near the
+# origin. Because the codes fill the prior, we can map the whole plane. We take a grid of *probabilities* $p$ from 0.05 to
 # 0.95 in each direction and turn them into codes with the inverse of the Gaussian's
 # cumulative distribution function, $z = \Phi^{-1}(p)$: equally spaced quantiles of the
 # prior, so every tile covers the same prior mass.
@@ -499,7 +509,9 @@ cu.plotting.show_rows(walks, n=STEPS, title="from one test digit to another")
 # And what happens to a digit when we push its code away from the posterior mean? Below,
 # one test digit's code plus Gaussian noise of growing standard deviation, ten draws per
 # row. Small noise changes the style, large noise the digit: noise of size 1 is as large
-# as the prior itself, so the code becomes nearly a fresh sample from it.
+# as the prior itself, so the code becomes nearly a fresh sample from it, and noise of
+# size 2 pushes codes to where the prior has little mass and the decoder has seen few
+# codes, so some decodings stop looking like digits.
 
 # %%
 cu.config.seed_everything(2)
