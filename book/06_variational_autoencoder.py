@@ -357,17 +357,24 @@ def mean_reduced_loss(model, batch):
 # $A_u = \operatorname{Cov}_x\bigl(\mathbb E_{q(u \mid x)}[u]\bigr) > 0.01$
 # {cite:p}`burda2015`; an inactive one carries no information.
 
+
 # %%
-cu.config.seed_everything(0)
-vae_mean = cu.models.vae.make_vae(latent=LATENT, hidden=HIDDEN).to(device)
-cu.training.fit(
-    vae_mean,
-    train.images,
-    epochs=EPOCHS,
-    batch_size=BATCH,
-    loss_fn=mean_reduced_loss,
-    progress=False,
-)
+def train_vae(loss_fn, latent=LATENT, epochs=EPOCHS):
+    """A fresh MLP VAE trained like `vae`, but with another loss, latent size or length."""
+    cu.config.seed_everything(0)
+    model = cu.models.vae.make_vae(latent=latent, hidden=HIDDEN).to(device)
+    cu.training.fit(
+        model,
+        train.images,
+        epochs=epochs,
+        batch_size=BATCH,
+        loss_fn=loss_fn,
+        progress=False,
+    )
+    return model
+
+
+vae_mean = train_vae(mean_reduced_loss)
 
 reductions = {"summed (correct)": vae, "averaged (pitfall)": vae_mean}
 kl_per_dimension, summary = {}, {}
@@ -447,16 +454,7 @@ BETAS = (0.5, 1.0, 4.0, 16.0)
 SWEEP_EPOCHS = cu.config.by_scale(tiny=1, book=15)
 rate_distortion = {}
 for beta in BETAS:
-    cu.config.seed_everything(0)
-    model = cu.models.vae.make_vae(latent=LATENT, hidden=HIDDEN).to(device)
-    cu.training.fit(
-        model,
-        train.images,
-        epochs=SWEEP_EPOCHS,
-        batch_size=BATCH,
-        loss_fn=cu.losses.elbo_loss(seed=0, beta=beta),
-        progress=False,
-    )
+    model = train_vae(cu.losses.elbo_loss(seed=0, beta=beta), epochs=SWEEP_EPOCHS)
     cu.config.seed_everything(0)
     with torch.no_grad():
         logits, mu, logvar = model(test_binary.to(device))
@@ -494,16 +492,7 @@ ax.set_title("β-VAE on the test set: rate against distortion")
 # dimensions and plot the posterior means of the test digits, coloured by their label.
 
 # %%
-cu.config.seed_everything(0)
-vae_2d = cu.models.vae.make_vae(latent=2, hidden=HIDDEN).to(device)
-cu.training.fit(
-    vae_2d,
-    train.images,
-    epochs=EPOCHS,
-    batch_size=BATCH,
-    loss_fn=cu.losses.elbo_loss(),
-    progress=False,
-)
+vae_2d = train_vae(cu.losses.elbo_loss(seed=0), latent=2)
 codes_2d = cu.training.apply_in_batches(
     lambda x: vae_2d.encode(x)[0], test_binary, module=vae_2d
 )
