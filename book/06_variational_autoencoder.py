@@ -421,7 +421,7 @@ width = 0.4
 for offset, (name, values) in zip((-width / 2, width / 2), kl_per_dimension.items()):
     order = torch.arange(LATENT) + offset
     ax.bar(order, values.sort(descending=True).values, width=width, label=name)
-ax.set_yscale("log")  # the pitfall's KL is thousands of times smaller
+ax.set_yscale("log")  # the pitfall's KL is orders of magnitude smaller
 ax.set_xlabel("latent dimension (sorted by KL)")
 ax.set_ylabel("mean KL (nats)")
 ax.set_title("KL per latent dimension: summed vs averaged reconstruction")
