@@ -231,6 +231,7 @@ vae_history = cu.training.fit(
 )
 cu.plotting.plot_losses(vae_history, log=False, title="VAE: −ELBO in nats per image")
 plt.gca().set_ylabel("−ELBO (nats per image)")
+plt.show()
 # %% [markdown]
 # ### How good is it? The importance-weighted estimate
 #
@@ -425,7 +426,8 @@ ax.set_yscale("log")  # the pitfall's KL is orders of magnitude smaller
 ax.set_xlabel("latent dimension (sorted by KL)")
 ax.set_ylabel("mean KL (nats)")
 ax.set_title("KL per latent dimension: summed vs averaged reconstruction")
-ax.legend()
+ax.legend(loc="center right")
+plt.show()
 # %%
 with torch.no_grad():
     rows = {"summed: sample": torch.sigmoid(vae.decode(prior_codes))}
@@ -489,6 +491,7 @@ for beta, point in rate_distortion.items():
 ax.set_xlabel("rate: KL (nats per image)")
 ax.set_ylabel("distortion: −log p(x|z) (nats)")
 ax.set_title("β-VAE on the test set: rate against distortion")
+plt.show()
 # %% [markdown]
 # A larger $\beta$ buys a smaller rate with a larger distortion: the codes carry fewer
 # nats and the reconstructions get blurrier. Only $\beta = 1$ trains the bound on
@@ -508,6 +511,7 @@ codes_2d = cu.training.apply_in_batches(
 )
 print(f"2-D VAE: test −ELBO {test_negative_elbo(vae_2d):.1f} nats per image")
 cu.plotting.plot_latent_2d(codes_2d, test.labels, title="VAE, d = 2: test codes")
+plt.show()
 # %% [markdown]
 # Unlike the 2-D linear autoencoder of chapter 1, whose codes spread over whatever range
 # the encoder chose, the VAE's codes sit around the origin at the scale of the prior:
@@ -530,6 +534,7 @@ fig, ax = plt.subplots(figsize=(7, 7))
 cu.plotting.show_images(
     manifold, nrow=GRID, ax=ax, title="decoded grid of prior quantiles (d = 2)"
 )
+plt.show()
 # %% [markdown]
 # ## 6. Walking the latent space
 #
