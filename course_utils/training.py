@@ -45,8 +45,15 @@ def evaluate(
     loss_fn: BatchLoss = reconstruction_loss,
     batch_size: int = 512,
 ) -> float:
-    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode."""
+    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode.
+
+    A loss with an ``evaluation()`` method (such as :func:`course_utils.corruption.restoration_loss`)
+    is evaluated through it, so that random corruption of the test images is fixed and drawn
+    from its own generator, never from the training stream.
+    """
     check_int("batch_size", batch_size)
+    if callable(getattr(loss_fn, "evaluation", None)):
+        loss_fn = loss_fn.evaluation()
     was_training = model.training
     model.eval()
     images = images.to(_model_device(model))
