@@ -22,7 +22,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
+# Executed chapters are cached (_config.yml: execute_notebooks: cache) and re-run only when their
+# code changes; the cache is emptied when the scale or any file of course_utils changes.
+CACHE     := _build/.jupyter_cache
+CACHE_KEY := _build/.jupyter_cache_key
 book: $(STAMP)
+	@key="$$($(BIN)/python -c 'import course_utils.config as c; print(c.scale())') \
+	$$(cat $$(find course_utils -name '*.py' | sort) | sha1sum | cut -c1-16)"; \
+	if [ "$$(cat $(CACHE_KEY) 2>/dev/null)" != "$$key" ]; then \
+	  rm -rf $(CACHE); echo "executing every chapter (scale or course_utils changed)"; fi; \
+	mkdir -p _build && echo "$$key" > $(CACHE_KEY)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "Open _build/html/index.html"
 
