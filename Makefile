@@ -5,11 +5,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lint format student grade clean help
+.PHONY: book test bench lint format student grade clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (executes every chapter)"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+	@echo "make bench    measure speed, chapter timings and quality into bench/results.md (PARTS=data,tiny,...)"
 	@echo "make lint     check formatting and lint (ruff) of the package, tests and chapters"
 	@echo "make format   reformat them with ruff"
 	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
@@ -37,6 +38,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+PARTS ?= data,tiny,quality,build,grading
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --parts $(PARTS)
 
 LINTED := course_utils tests bench book/*.py
 lint: $(STAMP)

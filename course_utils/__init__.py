@@ -22,6 +22,7 @@ from . import (
     models,
     notebook,
     plotting,
+    results,
     training,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "models",
     "notebook",
     "plotting",
+    "results",
     "training",
 ]
 __version__ = "0.1.0"

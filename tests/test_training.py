@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -166,3 +168,46 @@ def test_evaluation_noise_is_fixed_and_apart_from_the_training_noise(digits):
     assert history.train_loss == quiet_history.train_loss
     for a, b in zip(model.parameters(), unevaluated.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "schedule, peak, last",
+    [
+        # one-cycle: warm up from lr / 25 to lr over 30 % of the steps, then anneal to
+        # lr / 25 / 10^4 (PyTorch's defaults, Smith & Topin 2019)
+        ("onecycle", 1e-2, 1e-2 / 25 / 1e4),
+        # lr * (1 + cos(pi * t / T)) / 2 at the last of T = 8 steps, t = 7
+        ("cosine", 1e-2, 1e-2 * (1 + math.cos(math.pi * 7 / 8)) / 2),
+        (None, 1e-2, 1e-2),
+    ],
+)
+def test_schedules_move_the_learning_rate(digits, schedule, peak, last):
+    train, _ = digits
+    model = LinearAutoencoder(bottleneck=4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    seen = []
+
+    def loss_noting_the_rate(model, batch):  # called once per batch, before its step
+        seen.append(optimizer.param_groups[0]["lr"])
+        return reconstruction_loss(model, batch)
+
+    fit(
+        model,
+        train,
+        epochs=2,
+        batch_size=128,
+        optimizer=optimizer,
+        loss_fn=loss_noting_the_rate,
+        progress=False,
+        schedule=schedule,
+    )
+    assert len(seen) == 2 * 4  # 512 images in batches of 128
+    assert max(seen) == pytest.approx(
+        peak, rel=0.05
+    )  # one-cycle's peak falls between steps
+    assert seen[-1] == pytest.approx(last, rel=1e-6)  # the rate of the last step
+
+
+def test_unknown_schedule_is_refused(digits):
+    with pytest.raises(ValueError, match="schedule"):
+        fit(LinearAutoencoder(bottleneck=4), digits[0], epochs=1, schedule="step")
