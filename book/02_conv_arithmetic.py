@@ -55,22 +55,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.arithmetic import (
-    conv_matrix,
-    conv_output_size,
-    conv_transpose_output_size,
-    draw_convolution,
-    shapes_through,
-)
-from course_utils.checks.conv_arithmetic import (
-    check_mirror_decoder,
-    exercise_decoder,
-    exercise_encoder,
-)
-from course_utils.config import seed_everything
-from course_utils.notebook import show_source
+import course_utils as cu
 
-seed_everything(0)
+cu.config.seed_everything(0)
 
 # %% [markdown]
 # ## The output size of a convolution
@@ -100,14 +87,16 @@ cases = [
 ]
 fig, axes = plt.subplots(1, len(cases), figsize=(13, 3.8))
 for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(axes, cases):
-    draw_convolution(size, kernel, stride, padding, dilation, output_padding, ax=ax)
+    cu.arithmetic.draw_convolution(
+        size, kernel, stride, padding, dilation, output_padding, ax=ax
+    )
 fig.tight_layout()
 
 # %% [markdown]
 # `course_utils.arithmetic.conv_output_size` is the formula, with PyTorch's argument names:
 
 # %%
-show_source(conv_output_size)
+cu.notebook.show_source(cu.arithmetic.conv_output_size)
 
 # %% [markdown]
 # We check it against PyTorch on a table of cases. The PyTorch column is the height of what
@@ -142,7 +131,7 @@ print(
     f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | {'formula':>7} {'PyTorch':>7}"
 )
 for case in conv_cases:
-    formula, pytorch = conv_output_size(*case), torch_conv_size(*case)
+    formula, pytorch = cu.arithmetic.conv_output_size(*case), torch_conv_size(*case)
     print(
         *(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 8))),
         f"| {formula:>7} {pytorch:>7}",
@@ -197,7 +186,7 @@ print(
 )
 for case in transpose_cases:
     formula, pytorch = (
-        conv_transpose_output_size(*case),
+        cu.arithmetic.conv_transpose_output_size(*case),
         torch_transpose_size(*case),
     )
     print(
@@ -217,7 +206,7 @@ for bad in [
     dict(size=1, kernel_size=1, padding=1),
 ]:
     try:
-        conv_transpose_output_size(**bad)
+        cu.arithmetic.conv_transpose_output_size(**bad)
     except ValueError as error:
         print(f"{bad}: ValueError: {error}")
 
@@ -230,7 +219,7 @@ for bad in [
 # pixel $r$ sees, and zeros elsewhere. `conv_matrix` builds $C$ from those two loops:
 
 # %%
-show_source(conv_matrix)
+cu.notebook.show_source(cu.arithmetic.conv_matrix)
 
 # %% [markdown]
 # Here is $C$ for a 3 × 3 kernel on a 4 × 4 input (the running example of {cite:t}`dumoulin2016`)
@@ -240,8 +229,8 @@ show_source(conv_matrix)
 
 # %%
 kernel = torch.arange(1.0, 10.0).reshape(3, 3)
-C_plain = conv_matrix(kernel, 4)
-C_strided = conv_matrix(kernel, 5, stride=2, padding=1)
+C_plain = cu.arithmetic.conv_matrix(kernel, 4)
+C_strided = cu.arithmetic.conv_matrix(kernel, 5, stride=2, padding=1)
 fig, axes = plt.subplots(
     1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [16, 25]}
 )
@@ -264,7 +253,7 @@ fig.tight_layout()
 # %%
 weight = torch.randn(1, 1, 3, 3, dtype=torch.float64)
 x = torch.randn(1, 1, 5, 5, dtype=torch.float64)
-C = conv_matrix(weight, 5, stride=2, padding=1)
+C = cu.arithmetic.conv_matrix(weight, 5, stride=2, padding=1)
 y = F.conv2d(x, weight, stride=2, padding=1)
 from_matrix = (C @ x.flatten()).reshape(y.shape)
 print(
@@ -293,7 +282,7 @@ assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
 
 # %%
 for size in (13, 14):
-    C_size = conv_matrix(torch.ones(3, 3), size, stride=2, padding=1)
+    C_size = cu.arithmetic.conv_matrix(torch.ones(3, 3), size, stride=2, padding=1)
     y_size = F.conv2d(
         torch.zeros(1, 1, size, size), torch.ones(1, 1, 3, 3), stride=2, padding=1
     )
@@ -313,8 +302,15 @@ for output_padding in (0, 1):
         f"ConvTranspose2d(k=3, s=2, p=1, output_padding={output_padding}): 7 x 7 -> "
         f"{back.shape[-2]} x {back.shape[-1]}"
     )
-assert conv_output_size(13, 3, 2, 1) == conv_output_size(14, 3, 2, 1) == 7
-assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)] == [
+assert (
+    cu.arithmetic.conv_output_size(13, 3, 2, 1)
+    == cu.arithmetic.conv_output_size(14, 3, 2, 1)
+    == 7
+)
+assert [
+    cu.arithmetic.conv_transpose_output_size(7, 3, 2, 1, output_padding=a)
+    for a in (0, 1)
+] == [
     13,
     14,
 ]
@@ -353,7 +349,7 @@ for name, part, inputs in [
     ("decoder", decoder, encoder(images)),
 ]:
     print(name)
-    for layer, shape in shapes_through(part, inputs):
+    for layer, shape in cu.arithmetic.shapes_through(part, inputs):
         print(f"  {str(shape):>18}  after {layer}")
 assert decoder(encoder(images)).shape == images.shape
 
@@ -375,7 +371,9 @@ except ImportError:  # without ipywidgets the static figures above still tell th
 
 def explore(kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7):
     try:
-        draw_convolution(size, kernel_size, stride, padding, dilation, output_padding)
+        cu.arithmetic.draw_convolution(
+            size, kernel_size, stride, padding, dilation, output_padding
+        )
         plt.show()
     except ValueError as error:
         print(f"PyTorch would refuse this: {error}")
@@ -403,14 +401,16 @@ if widgets is not None:
 # Choose `decoder_padding` and `decoder_output_padding` (each a list of three integers, the
 # first decoder layer first) so that the decoder's sizes are the encoder's sizes backwards,
 # ending at 28 × 28. Work it out with the formula first, then check it with
-# `conv_transpose_output_size` or by printing `shapes_through(exercise_decoder(...), codes)`.
+# `cu.arithmetic.conv_transpose_output_size` or by printing `cu.arithmetic.shapes_through(exercise_decoder(...), codes)`.
 #
 # The check cell below is the exercise's public check: it builds your decoder in PyTorch and
 # compares its size after every layer with the encoder's.
 
 # %%
+from course_utils.checks.conv_arithmetic import exercise_decoder, exercise_encoder
+
 exercise_codes = exercise_encoder()(images)
-for layer, shape in shapes_through(exercise_encoder(), images):
+for layer, shape in cu.arithmetic.shapes_through(exercise_encoder(), images):
     print(f"  {str(shape):>18}  after {layer}")
 
 # %% tags=["solution", "ex-2.1"]
@@ -420,13 +420,15 @@ for layer, shape in shapes_through(exercise_encoder(), images):
 # layer 3: (14 - 1) * 2 - 2p + 5 + a = 28 -> p = 2, a = 1
 decoder_padding = [1, 2, 2]
 decoder_output_padding = [0, 1, 1]
-for layer, shape in shapes_through(
+for layer, shape in cu.arithmetic.shapes_through(
     exercise_decoder(decoder_padding, decoder_output_padding), exercise_codes
 ):
     print(f"  {str(shape):>18}  after {layer}")
 ### END SOLUTION
 
 # %% tags=["check", "ex-2.1"]
+from course_utils.checks.conv_arithmetic import check_mirror_decoder
+
 check_mirror_decoder(decoder_padding, decoder_output_padding)
 
 # %% [markdown]

@@ -53,30 +53,14 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_utils.artifacts import (
-    artifact_strength,
-    gain_map,
-    nyquist_share,
-    overlap_map,
-)
-from course_utils.checks.checkerboard import check_artifact_strength
-from course_utils.config import by_scale, get_device, is_tiny, seed_everything
-from course_utils.data import load_mnist
-from course_utils.models.upsampling import (
-    UPSAMPLERS,
-    UpsamplingAutoencoder,
-    upsampler,
-)
-from course_utils.notebook import show_source
-from course_utils.plotting import plot_losses, show_rows
-from course_utils.training import apply_in_batches, evaluate, fit
+import course_utils as cu
 
-seed_everything(0)
-device = get_device()
-EPOCHS = by_scale(tiny=1, book=10)
-WIDTH = by_scale(tiny=8, book=16)
+cu.config.seed_everything(0)
+device = cu.config.get_device()
+EPOCHS = cu.config.by_scale(tiny=1, book=10)
+WIDTH = cu.config.by_scale(tiny=8, book=16)
 print(
-    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, epochs per model: {EPOCHS}, width: {WIDTH}"
+    f"device: {device}, scale: {cu.config.scale()}, epochs per model: {EPOCHS}, width: {WIDTH}"
 )
 
 # %% [markdown]
@@ -96,7 +80,7 @@ print(
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
 for ax, kernel_size in zip(axes, (3, 4)):
-    counts = overlap_map(kernel_size, stride=2, input_size=6)
+    counts = cu.artifacts.overlap_map(kernel_size, stride=2, input_size=6)
     image = ax.imshow(counts, cmap="magma", vmin=0)
     ax.set_title(f"kernel {kernel_size}, stride 2: taps per output pixel")
     ax.set_axis_off()
@@ -127,7 +111,7 @@ fig.tight_layout()
 fig, axes = plt.subplots(2, 3, figsize=(10, 6.5))
 for row, kernel_size in enumerate((3, 4)):
     for col, layers in enumerate((1, 2, 3)):
-        counts = overlap_map(
+        counts = cu.artifacts.overlap_map(
             kernel_size, stride=2, input_size=4, padding=1, layers=layers
         )
         axes[row, col].imshow(counts / counts.max(), cmap="magma", vmin=0, vmax=1)
@@ -163,7 +147,7 @@ fig.tight_layout()
 # map, two pixels in from the border (padding feeds the border less, which is not the artifact).
 
 # %%
-show_source(artifact_strength)
+cu.notebook.show_source(cu.artifacts.artifact_strength)
 
 # %% [markdown]
 # ## Three upsamplers
@@ -174,14 +158,14 @@ show_source(artifact_strength)
 # output pixel is then computed the same way and there is no uneven overlap at all.
 
 # %%
-show_source(upsampler)
+cu.notebook.show_source(cu.models.upsampling.upsampler)
 
 # %% [markdown]
 # They go into the same small autoencoder: two stride-2 convolutions down to a 7 × 7 map with 4
 # channels (196 numbers for 784 pixels), and two upsampling layers back up, 7 → 14 → 28.
 
 # %%
-show_source(UpsamplingAutoencoder)
+cu.notebook.show_source(cu.models.upsampling.UpsamplingAutoencoder)
 
 # %% [markdown]
 # ## Artifacts at initialisation
@@ -196,9 +180,11 @@ show_source(UpsamplingAutoencoder)
 def new_models():
     """The three autoencoders, each initialised from the same seed."""
     models = {}
-    for kind in UPSAMPLERS:
-        seed_everything(0)
-        models[kind] = UpsamplingAutoencoder(kind, width=WIDTH).to(device)
+    for kind in cu.models.upsampling.UPSAMPLERS:
+        cu.config.seed_everything(0)
+        models[kind] = cu.models.upsampling.UpsamplingAutoencoder(kind, width=WIDTH).to(
+            device
+        )
     return models
 
 
@@ -210,7 +196,7 @@ for col, (kind, model) in enumerate(models.items()):
         drawn = model.decode(constant_code)[0, 0].cpu()
     axes[0, col].imshow(drawn, cmap="gray")
     axes[0, col].set_title(f"{kind}\noutput for a constant code", fontsize=9)
-    gains = gain_map(model.decoder[4], WIDTH, 14)
+    gains = cu.artifacts.gain_map(model.decoder[4], WIDTH, 14)
     shown = axes[1, col].imshow(
         gains / gains[2:-2, 2:-2].mean(), cmap="magma", vmin=0, vmax=2
     )
@@ -220,6 +206,7 @@ for col, (kind, model) in enumerate(models.items()):
 for ax in axes.flat:
     ax.set_axis_off()
 fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8)
+plt.show()
 
 # %% [markdown]
 # The outputs for a constant code show that *both* transposed convolutions draw a period-2
@@ -233,29 +220,24 @@ fig.colorbar(shown, ax=axes[1].tolist(), shrink=0.8)
 
 # %%
 def strength_table(models):
-    """Artifact strength of the two upsampling layers (7 -> 14 and 14 -> 28) of each decoder."""
+    """Artifact strength of the two upsampling layers of each decoder."""
     return {
-        kind: (
-            artifact_strength(model.decoder[2], WIDTH, 7),
-            artifact_strength(model.decoder[4], WIDTH, 14),
-        )
+        kind: {
+            "7 -> 14": cu.artifacts.artifact_strength(model.decoder[2], WIDTH, 7),
+            "14 -> 28": cu.artifacts.artifact_strength(model.decoder[4], WIDTH, 14),
+        }
         for kind, model in models.items()
     }
 
 
-def print_table(table, title):
-    print(f"{title}\n{'upsampler':<22}{'7 -> 14':>10}{'14 -> 28':>10}")
-    for kind, (first, last) in table.items():
-        print(f"{kind:<22}{first:>10.4f}{last:>10.4f}")
-
-
 at_init = strength_table(models)
-print_table(at_init, "artifact strength at initialisation")
+print("artifact strength at initialisation")
+print(cu.tables.format_table(at_init, "upsampler", decimals=4))
 
 # %%
 k3 = at_init["ConvTranspose k3 s2"]
 for kind in ("ConvTranspose k4 s2", "resize + conv"):
-    assert all(other < mine for other, mine in zip(at_init[kind], k3)), (
+    assert all(at_init[kind][layer] < k3[layer] for layer in k3), (
         f"{kind} should be below k3 s2 at init"
     )
 
@@ -266,11 +248,15 @@ for kind in ("ConvTranspose k4 s2", "resize + conv"):
 # epochs; only the upsampler differs.
 
 # %%
-train = load_mnist("train", limit=by_scale(tiny=256, book=4_000, full=None))
-test = load_mnist("test", limit=by_scale(tiny=128, book=1_000, full=None))
+train = cu.data.load_mnist(
+    "train", limit=cu.config.by_scale(tiny=256, book=4_000, full=None)
+)
+test = cu.data.load_mnist(
+    "test", limit=cu.config.by_scale(tiny=128, book=1_000, full=None)
+)
 histories = {}
 for kind, model in models.items():
-    histories[kind] = fit(
+    histories[kind] = cu.training.fit(
         model,
         train.images,
         test.images,
@@ -279,7 +265,7 @@ for kind, model in models.items():
         progress=False,
     )
     print(f"{kind:<22} test MSE {histories[kind].test_loss[-1]:.4f}")
-plot_losses(histories, title="three upsamplers, same autoencoder")
+cu.plotting.plot_losses(histories, title="three upsamplers, same autoencoder")
 # %% [markdown]
 # The reconstructions side by side. Checkerboards are easiest to see in flat regions, so the
 # last row zooms into the first digit of each model and stretches its contrast.
@@ -287,17 +273,17 @@ plot_losses(histories, title="three upsamplers, same autoencoder")
 # %%
 examples = test.images[:8]
 reconstructions = {
-    kind: apply_in_batches(model, examples) for kind, model in models.items()
+    kind: cu.training.apply_in_batches(model, examples)
+    for kind, model in models.items()
 }
-show_rows(
+cu.plotting.show_rows(
     {"original": examples, **reconstructions}, n=8, title=f"after {EPOCHS} epoch(s)"
 )
 
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
 for ax, (kind, images) in zip(axes, reconstructions.items()):
-    ax.imshow(
-        images[0, 0] ** 0.3, cmap="gray"
-    )  # a gamma below 1 lifts the faint values
+    # a gamma below 1 lifts the faint values
+    ax.imshow(images[0, 0] ** 0.3, cmap="gray")
     ax.set_title(kind, fontsize=9)
     ax.set_axis_off()
 fig.tight_layout()
@@ -308,17 +294,21 @@ fig.tight_layout()
 
 # %%
 after = strength_table(models)
-print_table(after, f"artifact strength after {EPOCHS} epoch(s) of training")
-print("\nNyquist share of the test reconstructions")
 for kind, model in models.items():
-    print(f"{kind:<22}{nyquist_share(apply_in_batches(model, test.images)):>10.5f}")
-print(f"{'(the test images)':<22}{nyquist_share(test.images):>10.5f}")
+    reconstructions = cu.training.apply_in_batches(model, test.images)
+    after[kind]["reconstructions"] = cu.artifacts.nyquist_share(reconstructions)
+after["(the test images)"] = {
+    "reconstructions": cu.artifacts.nyquist_share(test.images)
+}
+print(f"artifact strength after {EPOCHS} epoch(s) of training, and the Nyquist share")
+print("of the test reconstructions")
+print(cu.tables.format_table(after, "upsampler", decimals=5))
 
 # %%
 mean_image_mse = float(test.images.var(dim=0, unbiased=False).mean())
-if not is_tiny():  # one tiny epoch does not train far enough for this
+if not cu.config.is_tiny():  # one tiny epoch does not train far enough for this
     for kind, model in models.items():
-        assert evaluate(model, test.images) < mean_image_mse, (
+        assert cu.training.evaluate(model, test.images) < mean_image_mse, (
             f"{kind} should beat the mean image"
         )
 
@@ -347,21 +337,25 @@ if not is_tiny():  # one tiny epoch does not train far enough for this
 # %% tags=["solution", "ex-3.1"]
 IN_CHANNELS, SIZE = 8, 7
 ### BEGIN SOLUTION
-seed_everything(0)
+cu.config.seed_everything(0)
 my_upsampler = nn.Sequential(
     nn.Upsample(scale_factor=2, mode="bilinear"),
     nn.Conv2d(IN_CHANNELS, IN_CHANNELS, 3, padding=1),
 )
-my_strength = artifact_strength(my_upsampler, in_channels=IN_CHANNELS, size=SIZE)
-seed_everything(0)
+my_strength = cu.artifacts.artifact_strength(
+    my_upsampler, in_channels=IN_CHANNELS, size=SIZE
+)
+cu.config.seed_everything(0)
 no_overlap = nn.ConvTranspose2d(IN_CHANNELS, IN_CHANNELS, 2, stride=2)
 print(
     f"bilinear + conv: {my_strength:.4f}; ConvTranspose k2 s2 (no overlap): "
-    f"{artifact_strength(no_overlap, in_channels=IN_CHANNELS, size=SIZE):.4f}"
+    f"{cu.artifacts.artifact_strength(no_overlap, in_channels=IN_CHANNELS, size=SIZE):.4f}"
 )
 ### END SOLUTION
 
 # %% tags=["check", "ex-3.1"]
+from course_utils.checks.checkerboard_artifacts import check_artifact_strength
+
 check_artifact_strength(my_upsampler, my_strength, in_channels=IN_CHANNELS, size=SIZE)
 
 # %% [markdown]

@@ -23,6 +23,7 @@ from . import (
     notebook,
     plotting,
     results,
+    tables,
     training,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "notebook",
     "plotting",
     "results",
+    "tables",
     "training",
 ]
 __version__ = "0.1.0"

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .arithmetic import conv_transpose_output_size
+from .training import eval_mode
 from .validation import check_int
 
 
@@ -43,9 +44,8 @@ def overlap_map(
     check_int("layers", layers)
     size = input_size
     for _ in range(layers):
-        conv_transpose_output_size(
-            size, kernel_size, stride, padding
-        )  # validates, names the bad argument
+        # validates, names the bad argument
+        conv_transpose_output_size(size, kernel_size, stride, padding)
         size = conv_transpose_output_size(size, kernel_size, stride, padding)
     counts = torch.ones(1, 1, input_size, input_size, dtype=torch.float64)
     ones = torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64)
@@ -107,21 +107,18 @@ def gain_map(layer: nn.Module, in_channels: int, size: int) -> torch.Tensor:
         if parameter is not None
         else ("cpu", torch.float32)
     )
-    was_training = layer.training
-    layer.eval()
     units = torch.eye(in_channels * size * size, device=device, dtype=dtype).reshape(
         -1, in_channels, size, size
     )
-    offset = layer(
-        torch.zeros_like(units[:1])
-    )  # the bias: the response to no input at all
     total = 0
-    for chunk in units.split(
-        1024
-    ):  # the rows of the matrix, a chunk of unit inputs at a time
-        total = total + ((layer(chunk) - offset) ** 2).double().sum(dim=0)
-    layer.train(was_training)
-    return total.mean(dim=0).cpu()
+    with eval_mode(layer):
+        # the bias: the response to no input
+        offset = layer(torch.zeros_like(units[:1]))
+        for chunk in units.split(
+            1024
+        ):  # the matrix's rows, a chunk of unit inputs at a time
+            total = total + ((layer(chunk) - offset) ** 2).cpu().double().sum(dim=0)
+    return total.mean(dim=0)
 
 
 def artifact_strength(

@@ -89,9 +89,8 @@ def check_mirror_decoder(decoder_padding, decoder_output_padding) -> None:
             f"`{name}` has a negative entry: {value!r}.",
             "padding and output_padding count rows, so they are 0 or more.",
         )
-    encoder_sizes = _spatial_sizes(
-        exercise_encoder(), torch.zeros(1, 1, 28, 28)
-    )  # [14, 7, 4]
+    # [14, 7, 4]
+    encoder_sizes = _spatial_sizes(exercise_encoder(), torch.zeros(1, 1, 28, 28))
     wanted = encoder_sizes[-2::-1] + [28]  # [7, 14, 28]
     try:
         decoder = exercise_decoder(decoder_padding, decoder_output_padding)

@@ -21,9 +21,8 @@ def _independent_strength(
         basis = torch.eye(in_channels * size * size, dtype=torch.float64).reshape(
             -1, in_channels, size, size
         )
-        columns = layer(basis) - layer(
-            torch.zeros_like(basis[:1])
-        )  # column k of A is the response to unit k
+        # column k of A is the response to unit k
+        columns = layer(basis) - layer(torch.zeros_like(basis[:1]))
     matrix = columns.flatten(start_dim=1).numpy().T  # (C x H x W) x (C_in x n x n)
     out_channels, height, width = columns.shape[1:]
     gains = (matrix**2).sum(axis=1).reshape(out_channels, height, width).mean(axis=0)

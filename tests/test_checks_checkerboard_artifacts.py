@@ -6,7 +6,7 @@ from torch import nn
 
 from course_utils.artifacts import artifact_strength
 from course_utils.checks import CheckFailed
-from course_utils.checks.checkerboard import check_artifact_strength
+from course_utils.checks.checkerboard_artifacts import check_artifact_strength
 
 
 def _bilinear():
