@@ -223,19 +223,27 @@ def timing_table(rows, budget_s: float, budget_text: str) -> list[str]:
     return lines
 
 
+def _difference(row: dict) -> str:
+    """Model minus baseline: in the measure's unit for dB, relative otherwise."""
+    gap = row["model_value"] - row["baseline_value"]
+    if "dB" in row["measure"]:
+        return f"{gap:+.2f} dB"
+    return f"{gap / abs(row['baseline_value']):+.1%}" if row["baseline_value"] else "–"
+
+
 def quality_table(rows) -> list[str]:
     import course_utils.results as results
 
     lines = [
-        "| chapter | measure | model | value | baseline | value | model better |",
-        "|---|---|---|---:|---|---:|:---:|",
+        "| chapter | measure | model | value | baseline | value | difference | model better |",
+        "|---|---|---|---:|---|---:|---:|:---:|",
     ]
     for name, _, recorded, _ in rows:
         for row in recorded:
             lines.append(
                 f"| {name} | {row['measure']} | {row['model']} | {row['model_value']:.4g} | "
                 f"{row['baseline']} | {row['baseline_value']:.4g} | "
-                f"{'yes' if results.beats(row) else '**no**'} |"
+                f"{_difference(row)} | {'yes' if results.beats(row) else '**no**'} |"
             )
     without = [name for name, _, recorded, _ in rows if not recorded]
     if without:
