@@ -176,7 +176,9 @@ def data_path(standin: Path, images: int = 4_000, batch_size: int = 64) -> list[
 # ---------------------------------------------------------------- chapters
 
 
-def time_chapters(scale: str, env: dict[str, str], results_dir: Path | None):
+def time_chapters(
+    scale: str, env: dict[str, str], results_dir: Path | None, save: Path | None = None
+):
     """Execute every chapter in a fresh kernel at ``scale``; (name, seconds, rows) each."""
     from time_chapters import run
 
@@ -194,7 +196,7 @@ def time_chapters(scale: str, env: dict[str, str], results_dir: Path | None):
                 results_file = results_dir / f"{notebook.stem}.json"
                 os.environ["COURSE_RESULTS_FILE"] = str(results_file)
             try:
-                seconds = run(notebook, None)
+                seconds = run(notebook, save / scale if save else None)
                 error = ""
             except Exception as exc:  # a failing chapter still gets its row
                 seconds, error = float("nan"), f"{type(exc).__name__}"
@@ -343,6 +345,9 @@ def main() -> int:
         default=Path(tempfile.gettempdir()) / "course-mnist-standin",
         help="folder of the full-size MNIST stand-in (written when missing)",
     )
+    parser.add_argument(
+        "--save", type=Path, help="folder to keep the executed notebooks in (per scale)"
+    )
     args = parser.parse_args()
     parts = [part.strip() for part in args.parts.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(PARTS))
@@ -364,13 +369,13 @@ def main() -> int:
         if part == "data":
             body = data_path(args.standin)
         elif part == "tiny":
-            rows = time_chapters("tiny", {"COURSE_OFFLINE": "1"}, None)
+            rows = time_chapters("tiny", {"COURSE_OFFLINE": "1"}, None, args.save)
             body = timing_table(
                 rows, TINY_BUDGET_S, "the target of 4 minutes for all chapters at tiny"
             )
         elif part == "quality":
             with tempfile.TemporaryDirectory() as folder:
-                rows = time_chapters("book", online, Path(folder))
+                rows = time_chapters("book", online, Path(folder), args.save)
             body = [
                 "Each chapter executed in a fresh kernel at the book scale, MNIST read by "
                 "torchvision from the 60,000-digit stand-in (an online user's path).",
@@ -387,7 +392,7 @@ def main() -> int:
                 *quality_table(rows),
             ]
         elif part == "full":
-            rows = time_chapters("full", online, None)
+            rows = time_chapters("full", online, None, args.save)
             body = timing_table(
                 rows, float("inf"), "(no target: the full scale is for a GPU)"
             )
