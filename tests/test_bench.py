@@ -32,8 +32,9 @@ def test_quality_table_says_which_model_beats_its_baseline():
                 _row("clean test MSE", 0.006, 0.005, False),
             ],
             "",
+            10.0,
         ),
-        ("02_conv_arithmetic", 3.0, [], ""),
+        ("02_conv_arithmetic", 3.0, [], "", 2.0),
     ]
     lines = bench.quality_table(rows)
     assert (
@@ -45,6 +46,13 @@ def test_quality_table_says_which_model_beats_its_baseline():
         in lines
     )
     assert lines[-1] == "No quality rows recorded by: 02_conv_arithmetic."
+
+
+def test_timing_table_adds_wall_and_cpu_time():
+    rows = [("01_a", 100.0, [], "", 150.0), ("02_b", 20.0, [], "", 30.0)]
+    lines = bench.timing_table(rows, 60, "the target")
+    assert "| **all chapters** | **120.0** | **180.0** |" in lines
+    assert lines[-1].startswith("over the target")
 
 
 def test_a_part_rewrites_only_its_own_section(tmp_path, monkeypatch):
