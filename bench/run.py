@@ -366,9 +366,20 @@ def main() -> int:
         help="folder of the full-size MNIST stand-in (written when missing)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for PyTorch here and in the chapters' kernels (OMP_NUM_THREADS); "
+        "1 gives steadier timings on a machine shared with other jobs",
+    )
+    parser.add_argument(
         "--save", type=Path, help="folder to keep the executed notebooks in (per scale)"
     )
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # inherited by the kernels
+        torch.set_num_threads(args.threads)
     parts = [part.strip() for part in args.parts.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
