@@ -188,9 +188,15 @@ def time_chapters(
         for notebook in notebooks():
             os.environ.clear()
             os.environ.update(saved)
-            for key in ("COURSE_TINY", "COURSE_OFFLINE", "COURSE_DATA_DIR"):
+            # the kernel draws its figures inline, as in the book (no Agg backend)
+            for key in (
+                "COURSE_TINY",
+                "COURSE_OFFLINE",
+                "COURSE_DATA_DIR",
+                "MPLBACKEND",
+            ):
                 os.environ.pop(key, None)
-            os.environ.update(env, COURSE_SCALE=scale, MPLBACKEND="Agg")
+            os.environ.update(env, COURSE_SCALE=scale)
             results_file = None
             if results_dir is not None:
                 results_file = results_dir / f"{notebook.stem}.json"
