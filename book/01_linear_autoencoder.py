@@ -50,12 +50,17 @@ if "google.colab" in sys.modules:
 # tests run it: `COURSE_SCALE=tiny`) and `full` (all of MNIST, for a GPU).
 # **On a GPU (in Colab: Runtime → Change runtime type), first run
 # `import os; os.environ["COURSE_SCALE"] = "full"`.** `cu.config.by_scale` picks the value for
-# the current scale. Seeds are fixed, so a run gives the same numbers every time.
+# the current scale. Seeds are fixed, so a run on the CPU gives the same numbers every time. On
+# a GPU some operations are not deterministic by default (PyTorch's
+# `torch.use_deterministic_algorithms(True)`, with the environment variable
+# `CUBLAS_WORKSPACE_CONFIG=:4096:8` on CUDA, makes them so), and results can also differ
+# between devices and library versions in the last digits.
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LinearRegression
 
 import course_utils as cu
 
@@ -322,6 +327,17 @@ cu.plotting.plot_latent_2d(
 )
 cu.plotting.plot_latent_2d(pca_codes, test.labels, ax=right, title="PCA, 2 components")
 fig.tight_layout()
+# how close is the sigmoid model's projection to PCA's? (the encoder is linear: its two
+# weight rows span the plane it projects onto)
+encoder_basis, _ = torch.linalg.qr(model_2d.encoder.weight.detach().cpu().double().T)
+pca_plane = torch.from_numpy(pca_2d.components_.T).double()
+plane_cosines = torch.linalg.svdvals(encoder_basis.T @ pca_plane)
+fit = LinearRegression().fit(pca_codes.numpy(), codes_2d.numpy())
+print(
+    f"cosines of the angles between the encoder's plane and PCA's: "
+    f"{plane_cosines[0]:.3f}, {plane_cosines[1]:.3f}; R² of the codes from an affine map "
+    f"of PCA's codes: {fit.score(pca_codes.numpy(), codes_2d.numpy()):.3f}"
+)
 ### END SOLUTION
 
 # %% tags=["check", "ex-1.1"]
@@ -330,9 +346,13 @@ from course_utils.checks.linear_autoencoder import check_latent_2d
 check_latent_2d(model_2d, codes_2d, test.images, test.labels)
 
 # %% [markdown]
-# The two maps look alike up to a rotation, a stretch and a reflection: both are (nearly) the
-# same linear projection onto the top-2 principal subspace, exactly as the previous section
-# predicts. Zeros and ones sit apart at the ends; 4, 7 and 9 pile on top of each other, as do
+# The two maps look alike, up to a rotation, a stretch and a reflection, but not exactly:
+# `LinearAutoencoder(bottleneck=2)` has a sigmoid output, so the previous section's theory
+# (a purely linear model finds PCA's subspace) does not apply as such. Its encoder is still
+# linear, so the codes are a projection of the images onto a plane; but with a sigmoid
+# decoder the best plane need not be the principal one. The solution prints how close the
+# two planes are (cosines of their principal angles, 1 for the same plane) and how much of
+# the codes an affine map of PCA's codes explains ($R^2$). Zeros and ones sit apart at the ends; 4, 7 and 9 pile on top of each other, as do
 # 3, 5 and 8. A linear map to two numbers cannot untangle them. Non-linear encoders do better,
 # and the variational autoencoder of a later chapter shapes this space on purpose.
 #

@@ -149,10 +149,13 @@ for case in conv_cases:
 # o' = (i' - 1)\,s - 2p + d(k - 1) + 1 + a, \qquad 0 \le a < \max(s, d),
 # $$
 #
-# pixels, where $a$ is PyTorch's `output_padding`: extra rows added on one side. With $a = 0$
-# this is exactly the inverse of the convolution formula when the floor dropped nothing; the
-# general case is relationship 14 of {cite:t}`dumoulin2016`, where $a = (i + 2p - k) \bmod s$
-# gives back the convolution's input size $i$.
+# pixels, where $a$ is PyTorch's `output_padding` (PyTorch requires it to be smaller than
+# the stride or than the dilation). With $a = 0$ this is exactly the inverse of the
+# convolution formula when the floor dropped nothing. To get back a convolution's input size
+# $i$ in general, take $a = (i + 2p - d(k - 1) - 1) \bmod s$, the remainder the floor dropped.
+# Relationship 14 of {cite:t}`dumoulin2016` is the case without dilation ($d = 1$), where
+# this is $a = (i + 2p - k) \bmod s$; their transposed-convolution relationships do not
+# include dilation.
 
 
 # %%
@@ -275,10 +278,12 @@ assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
 #
 # Because of the floor in the convolution formula, a stride-2 convolution with kernel 3 and
 # padding 1 maps *both* 13 and 14 pixels to 7. Its transpose therefore cannot know which size to
-# return: $C$ for a 13-pixel input has 13 columns, for a 14-pixel input 14. PyTorch's
-# `ConvTranspose2d` returns the smaller one, and `output_padding` (here 0 or 1) asks for the
-# larger one: it adds the rows that the convolution's rounding dropped. It does not pad with
-# zeros; the extra row receives the kernel's contributions like any other.
+# return: $C$ for a 13 × 13 input has 169 columns, for a 14 × 14 input 196 (the shapes are
+# printed below), and $C^\top$ must produce one of them. PyTorch's `ConvTranspose2d` returns
+# the smallest size, and `output_padding` $a$ *selects* another of the sizes that share the
+# same output: $a = 1$ asks for 14. It does not bring back what the convolution's rounding
+# dropped (those input pixels never reached the output, so nothing can restore them), and it
+# is not zero padding either.
 
 # %%
 for size in (13, 14):
@@ -316,6 +321,31 @@ assert [
 ]
 
 # %% [markdown]
+# What is in the extra row? A transposed convolution first computes its *full* output,
+# $(i' - 1)s + k$ rows, then crops $p$ rows at the top and $p - a$ at the bottom. So while
+# $a \le p$ the extra row is a row of the full output that the padding would otherwise have
+# cropped: computed by the kernel like any other. Only rows beyond the full output, when
+# $a > p$, hold nothing but the bias. A tiny example with a 3 × 3 input of ones, a 3 × 3
+# kernel of ones and stride 2 (the last row of each output):
+
+# %%
+ones_in, ones_kernel = torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3)
+full = F.conv_transpose2d(ones_in, ones_kernel, stride=2)  # 7 x 7, nothing cropped
+print("full output, last two rows:", full[0, 0, -2:].tolist())
+for padding, output_padding in ((1, 0), (1, 1), (0, 1)):
+    out = F.conv_transpose2d(
+        ones_in, ones_kernel, stride=2, padding=padding, output_padding=output_padding
+    )
+    print(
+        f"padding {padding}, output_padding {output_padding}: {tuple(out.shape[-2:])}, "
+        f"last row {out[0, 0, -1].tolist()}"
+    )
+with_a = F.conv_transpose2d(ones_in, ones_kernel, stride=2, padding=1, output_padding=1)
+assert torch.equal(with_a[0, 0], full[0, 0, 1:, 1:])  # the uncropped row, computed
+beyond = F.conv_transpose2d(ones_in, ones_kernel, stride=2, output_padding=1)
+assert beyond[0, 0, -1].abs().sum() == 0  # a > p: a row past the full output is empty
+
+# %% [markdown]
 # ## A decoder that mirrors an encoder
 #
 # The convolutional autoencoders of the next chapters use this encoder: two stride-2
@@ -323,8 +353,9 @@ assert [
 # that turns the 7 × 7 map into a single position with many channels (7 → 1), the bottleneck.
 # The decoder runs the same steps backwards with transposed convolutions: the kernel-7 one turns
 # 1 into 7, and each stride-2 one must turn 7 into 14 and 14 into 28. With $k = 3$, $s = 2$,
-# $p = 1$ the formula gives $(7 - 1) \cdot 2 - 2 + 3 + a = 13 + a$, so $a = 1$: the row that the
-# encoder's rounding dropped (28 and 27 both go to 14) comes back. We print the shape after every
+# $p = 1$ the formula gives $(7 - 1) \cdot 2 - 2 + 3 + a = 13 + a$, so $a = 1$: of the two
+# sizes that the encoder's convolution maps to 7 (13 and 14), it selects 14, the one the
+# encoder started from. We print the shape after every
 # layer.
 
 # %%
@@ -416,7 +447,7 @@ for layer, shape in cu.arithmetic.shapes_through(exercise_encoder(), images):
 # %% tags=["solution", "ex-2.1"]
 ### BEGIN SOLUTION
 # layer 1: (4 - 1) * 2 - 2p + 3 + a = 7   -> p = 1, a = 0
-# layer 2: (7 - 1) * 2 - 2p + 5 + a = 14  -> p = 2, a = 1 (the encoder's 14 -> 7 dropped a row)
+# layer 2: (7 - 1) * 2 - 2p + 5 + a = 14  -> p = 2, a = 1 (13 and 14 both go to 7)
 # layer 3: (14 - 1) * 2 - 2p + 5 + a = 28 -> p = 2, a = 1
 decoder_padding = [1, 2, 2]
 decoder_output_padding = [0, 1, 1]

@@ -93,8 +93,11 @@ print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
 #
 # Interpolation guesses the missing pixels from the neighbouring known ones, the same way for
 # every image. **Nearest-neighbour** repeats each pixel $f \times f$ times. **Bicubic**
-# interpolation fits a cubic polynomial through 4 × 4 neighbours and is smoother; it can
-# overshoot at sharp edges, so we clip it to [0, 1]. Both come from
+# interpolation, in PyTorch, is Keys' cubic convolution {cite:p}`keys1981` with $a = -0.75$: each
+# new pixel is a weighted sum of its 4 × 4 nearest known pixels, the weights given per axis by
+# a piecewise-cubic kernel (the tests of `course_utils` rebuild it from Keys' formula). It is
+# smoother; its kernel has negative lobes, so it can overshoot at sharp edges, and we clip it
+# to [0, 1]. Both come from
 # `torch.nn.functional.interpolate`. We score everything with the PSNR of chapter 4 (mean over
 # the test images, in dB; higher is better).
 
@@ -186,8 +189,9 @@ assert sr_test.shape == test.images.shape  # at every scale
 # What does the 4× model make of noise? Why?
 #
 # The check makes sure that `sr_4x` and `noise_out` are your model's outputs for the right
-# inputs, that the outputs are 28 × 28, and (at the book's scale) that the model beats nearest
-# upsampling.
+# inputs, that the outputs are 28 × 28, that the model has weights to train (a fixed
+# interpolation is the baseline, not an answer), that `noise_in` looks like uniform noise
+# rather than digits, and (at the book's scale) that the model beats nearest upsampling.
 
 # %% tags=["solution", "ex-5.1"]
 EPOCHS_4X = cu.config.by_scale(tiny=1, book=4)
@@ -252,10 +256,16 @@ for factor, row in results.items():  # the benchmark's quality table (make bench
 # shows blurred patches; it is sometimes wrong where two digits have similar blobs. Fed pure
 # noise, it does not return noise: it draws stroke-like pieces, bright ridges on a dark
 # background, where the noise happens to be bright. The network can only produce what it has
-# learnt that a high-resolution image looks like, and for every input it draws the most
-# digit-like image that could have produced it. This is a strength on digits and a danger
-# elsewhere: a super-resolution network invents plausible detail, so its output is not evidence
-# of what the original showed.
+# learnt that a high-resolution image looks like. More precisely, a network trained with the
+# mean squared error learns (as far as it can) the *conditional mean* of the high-resolution
+# image given the low-resolution one: the average of all the digits that could have produced
+# this blob, weighted by how often they do. That average is why its outputs are blurred where
+# the small image is ambiguous: two possible strokes become two faint ones. It is not the most
+# likely image, let alone the true one. Minimising the squared error is maximising a Gaussian
+# likelihood of fixed variance, the view of a decoder as a probability model that the
+# variational autoencoder (chapter 6) makes explicit. This is a strength on digits and a danger
+# elsewhere: a super-resolution network fills in detail typical of its training images, so its
+# output is not evidence of what the original showed.
 #
 # ## Exercise ex-5.2 (optional): colour images
 #

@@ -16,22 +16,32 @@ def format_table(
     """
     columns = list(dict.fromkeys(column for row in rows.values() for column in row))
 
+    def is_number(value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
     def cell(row: Mapping[str, object], column: str) -> str:
         if column not in row:
             return "–"
         value = row[column]
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return f"{value:.{decimals}f}" if is_number else str(value)
+        return f"{value:.{decimals}f}" if is_number(value) else str(value)
 
+    # numbers line up on the right, text on the left
+    numeric = [
+        all(is_number(row.get(column, 0.0)) for row in rows.values())
+        for column in columns
+    ]
+    header = [first_column, *columns]
     body = [
         [name, *(cell(row, column) for column in columns)] for name, row in rows.items()
     ]
-    header = [first_column, *columns]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     return "\n".join(
         "  ".join(
             [line[0].ljust(widths[0])]
-            + [text.rjust(width) for text, width in zip(line[1:], widths[1:])]
+            + [
+                text.rjust(width) if right else text.ljust(width)
+                for text, width, right in zip(line[1:], widths[1:], numeric)
+            ]
         ).rstrip()
         for line in [header, *body]
     )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
 from conftest import ROOT
 
 STUDENT_IMPORTS = """
@@ -56,3 +57,14 @@ def test_notebooks_import_the_package_once():
         ]
         assert len(outside_checks) <= 1, f"{path.name}: {outside_checks}"
         assert "import course_utils as cu" in path.read_text(), path.name
+
+
+def test_every_submodule_in_the_namespace_resolves():
+    import course_utils as cu
+
+    for name in cu.__all__:
+        assert getattr(cu, name).__name__ == f"course_utils.{name}"
+    for name in cu.models.__all__:
+        assert getattr(cu.models, name).__name__ == f"course_utils.models.{name}"
+    with pytest.raises(AttributeError, match="no attribute"):
+        cu.not_a_module  # noqa: B018
