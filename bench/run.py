@@ -206,7 +206,9 @@ def time_chapters(
                 seconds = run(notebook, save / scale if save else None)
                 error = ""
             except Exception as exc:  # a failing chapter still gets its row
-                seconds, error = float("nan"), f"{type(exc).__name__}"
+                last = [line for line in str(exc).splitlines() if line.strip()]
+                last = re.sub(r"\x1b\[[0-9;]*m", "", last[-1] if last else "")[:120]
+                seconds, error = float("nan"), f"{type(exc).__name__}: {last}"
             cpu = _children_cpu_seconds() - before
             import course_utils.results as results
 
