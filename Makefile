@@ -5,11 +5,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lint format student grade clean help
+.PHONY: book test bench lint format student grade clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (executes every chapter)"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+	@echo "make bench    measure speed, chapter timings and quality into bench/results.md (PARTS=data,tiny,...)"
 	@echo "make lint     check formatting and lint (ruff) of the package, tests and chapters"
 	@echo "make format   reformat them with ruff"
 	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
@@ -22,12 +23,26 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
+# Executed chapters are cached (_config.yml: execute_notebooks: cache) and re-run only when their
+# code changes; the cache is emptied when the scale or any file of course_utils changes.
+CACHE     := _build/.jupyter_cache
+CACHE_KEY := _build/.jupyter_cache_key
 book: $(STAMP)
+	@key="$$($(BIN)/python -c 'import course_utils.config as c; print(c.scale())') \
+	$$(cat $$(find course_utils -name '*.py' | sort) | sha1sum | cut -c1-16)"; \
+	if [ "$$(cat $(CACHE_KEY) 2>/dev/null)" != "$$key" ]; then \
+	  rm -rf $(CACHE); echo "executing every chapter (scale or course_utils changed)"; fi; \
+	mkdir -p _build && echo "$$key" > $(CACHE_KEY)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "Open _build/html/index.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+PARTS ?= data,tiny,quality,build,grading
+BENCH_ARGS ?=   # e.g. --threads 1 on a machine shared with other jobs
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --parts $(PARTS) $(BENCH_ARGS)
 
 LINTED := course_utils tests bench book/*.py
 lint: $(STAMP)

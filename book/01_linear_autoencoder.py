@@ -45,13 +45,16 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
-# Every chapter runs at two scales. By default it trains at the book's scale; with the
-# environment variable `COURSE_TINY=1` it runs on a few hundred images in seconds, which is
-# how the course's tests execute it. `cu.config.by_scale` picks the value for the current scale.
-# Seeds are fixed, so a run on the CPU gives the same numbers every time. On a GPU some
-# operations are not deterministic by default (PyTorch's `torch.use_deterministic_algorithms(True)`,
-# with the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8` on CUDA, makes them so), and
-# results can also differ between devices and library versions in the last digits.
+# Every chapter runs at three scales, set in the cell below: `book` (the default, fixed sizes
+# that take minutes on a laptop CPU), `tiny` (a few hundred images in seconds, how the course's
+# tests run it: `COURSE_SCALE=tiny`) and `full` (all of MNIST, for a GPU).
+# **On a GPU (in Colab: Runtime → Change runtime type), first run
+# `import os; os.environ["COURSE_SCALE"] = "full"`.** `cu.config.by_scale` picks the value for
+# the current scale. Seeds are fixed, so a run on the CPU gives the same numbers every time. On
+# a GPU some operations are not deterministic by default (PyTorch's
+# `torch.use_deterministic_algorithms(True)`, with the environment variable
+# `CUBLAS_WORKSPACE_CONFIG=:4096:8` on CUDA, makes them so), and results can also differ
+# between devices and library versions in the last digits.
 
 # %%
 import matplotlib.pyplot as plt
@@ -63,6 +66,8 @@ import course_utils as cu
 
 cu.config.seed_everything(0)
 device = cu.config.get_device()
+N_TRAIN = cu.config.by_scale(tiny=1_000, book=4_000, full=None)  # None: all of them
+N_TEST = cu.config.by_scale(tiny=500, book=1_000, full=None)
 EPOCHS = cu.config.by_scale(tiny=10, book=30)
 # tiny runs take a few big steps; the book takes many careful ones
 LR = cu.config.by_scale(tiny=1e-2, book=1e-3)
@@ -80,12 +85,8 @@ print(
 # *self-supervised*. We only use the labels afterwards, to colour plots.
 
 # %%
-train = cu.data.load_mnist(
-    "train", limit=cu.config.by_scale(tiny=1_000, book=4_000, full=None)
-)
-test = cu.data.load_mnist(
-    "test", limit=cu.config.by_scale(tiny=500, book=1_000, full=None)
-)
+train = cu.data.load_mnist("train", limit=N_TRAIN)
+test = cu.data.load_mnist("test", limit=N_TEST)
 cu.plotting.show_images(
     train.images[:20], nrow=10, title="the first twenty training digits"
 )
@@ -189,6 +190,12 @@ print(
     f"k = {K_PCA}: test MSE of the linear autoencoder {ae_mse:.5f}, "
     f"of PCA {pca_mse:.5f}; difference {gap:+.2%}"
 )
+cu.results.record(
+    f"test MSE, k = {K_PCA}, linear AE (PCA is the optimum)",
+    model=("linear AE", ae_mse),
+    baseline=("PCA", pca_mse),
+    higher_is_better=False,
+)
 
 # %% [markdown]
 # At the book's scale the two errors agree to within a few percent (the line above is this
@@ -252,6 +259,12 @@ for k in bottlenecks:
     )
     sweep[k] = (cu.training.evaluate(sweep_model, test.images), pca_test_mse(k))
     print(f"k = {k:3d}: autoencoder {sweep[k][0]:.4f}, PCA {sweep[k][1]:.4f}")
+cu.results.record(  # the largest bottleneck, compared again in chapter 4
+    f"test MSE, k = {k}",
+    model=("sigmoid AE", sweep[k][0]),
+    baseline=("PCA", sweep[k][1]),
+    higher_is_better=False,
+)
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 ax.plot(

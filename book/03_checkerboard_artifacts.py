@@ -46,8 +46,11 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
-# The training section runs at two scales: by default at the book's scale, with `COURSE_TINY=1`
-# on a few hundred images for one epoch. Seeds are fixed.
+# The training section runs at three scales, set in the cell below: `book` (the default),
+# `tiny` (`COURSE_SCALE=tiny`: a few hundred images for one epoch, how the tests run it) and
+# `full` (all of MNIST). Seeds are fixed.
+# **On a GPU (in Colab: Runtime → Change runtime type), first run
+# `import os; os.environ["COURSE_SCALE"] = "full"`** to train on all of MNIST.
 
 # %%
 import matplotlib.pyplot as plt
@@ -58,6 +61,8 @@ import course_utils as cu
 
 cu.config.seed_everything(0)
 device = cu.config.get_device()
+N_TRAIN = cu.config.by_scale(tiny=256, book=4_000, full=None)  # None: all of them
+N_TEST = cu.config.by_scale(tiny=128, book=1_000, full=None)
 EPOCHS = cu.config.by_scale(tiny=1, book=10)
 WIDTH = cu.config.by_scale(tiny=8, book=16)
 print(
@@ -358,12 +363,8 @@ for kind in ("ConvTranspose k3 s2", "ConvTranspose k4 s2"):
 # epochs; only the upsampler differs.
 
 # %%
-train = cu.data.load_mnist(
-    "train", limit=cu.config.by_scale(tiny=256, book=4_000, full=None)
-)
-test = cu.data.load_mnist(
-    "test", limit=cu.config.by_scale(tiny=128, book=1_000, full=None)
-)
+train = cu.data.load_mnist("train", limit=N_TRAIN)
+test = cu.data.load_mnist("test", limit=N_TEST)
 histories = {}
 for kind, model in models.items():
     histories[kind] = cu.training.fit(

@@ -72,18 +72,48 @@ def downscale(x: torch.Tensor, factor: int) -> torch.Tensor:
     return F.avg_pool2d(x, kernel_size=factor)
 
 
-def restoration_loss(
-    corrupt: Corruption, seed: int = 0
-) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
+EVALUATION_SEED = 2024  # the test set's corruption: the same every time it is evaluated
+
+
+class RestorationLoss:
     """A batch loss for :func:`course_utils.training.fit`: the MSE between ``model(corrupt(batch))``
-    and the clean batch, with the corruption drawn afresh for every batch.
+    and the clean batch, with the corruption drawn afresh for every training batch.
 
-    ``corrupt(images, generator)`` damages a batch; the loss owns a generator seeded with ``seed``,
-    so training is reproducible while every batch gets new noise.
+    Two independent random streams: training batches draw from a generator seeded with
+    ``seed``; :meth:`evaluation` gives a loss whose corruption comes from its own generator,
+    seeded with ``evaluation_seed`` afresh on every call, so the test set is corrupted the same
+    way at every evaluation, and evaluating never changes the training noise.
     """
-    generator = torch.Generator().manual_seed(seed)
 
-    def loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(model(corrupt(batch, generator)), batch)
+    def __init__(
+        self, corrupt: Corruption, seed: int = 0, evaluation_seed: int = EVALUATION_SEED
+    ):
+        check_int("seed", seed, minimum=0)
+        check_int("evaluation_seed", evaluation_seed, minimum=0)
+        self.corrupt = corrupt
+        self.evaluation_seed = evaluation_seed
+        self.generator = torch.Generator().manual_seed(seed)
 
-    return loss
+    def __call__(self, model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(model(self.corrupt(batch, self.generator)), batch)
+
+    def evaluation(self) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
+        """The loss for one pass over a test set: fixed corruption, its own generator."""
+        generator = torch.Generator().manual_seed(self.evaluation_seed)
+
+        def loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+            return F.mse_loss(model(self.corrupt(batch, generator)), batch)
+
+        return loss
+
+
+def restoration_loss(
+    corrupt: Corruption, seed: int = 0, evaluation_seed: int = EVALUATION_SEED
+) -> RestorationLoss:
+    """A batch loss for :func:`course_utils.training.fit` that learns to undo ``corrupt``.
+
+    ``corrupt(images, generator)`` damages a batch. Training batches get new corruption every
+    time, from a generator seeded with ``seed`` (reproducible); the test loss that ``fit``
+    reports uses fixed corruption from ``evaluation_seed`` (see :class:`RestorationLoss`).
+    """
+    return RestorationLoss(corrupt, seed=seed, evaluation_seed=evaluation_seed)

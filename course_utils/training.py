@@ -62,8 +62,15 @@ def evaluate(
     loss_fn: BatchLoss = reconstruction_loss,
     batch_size: int = 512,
 ) -> float:
-    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode."""
+    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode.
+
+    A loss with an ``evaluation()`` method (such as :func:`course_utils.corruption.restoration_loss`)
+    is evaluated through it, so that random corruption of the test images is fixed and drawn
+    from its own generator, never from the training stream.
+    """
     check_int("batch_size", batch_size)
+    if callable(getattr(loss_fn, "evaluation", None)):
+        loss_fn = loss_fn.evaluation()
     images = images.to(_model_device(model))
     total = 0.0
     with eval_mode(model):
@@ -96,6 +103,21 @@ def apply_in_batches(
     return torch.cat(outputs)
 
 
+SCHEDULES = (None, "onecycle", "cosine")
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, schedule: str | None, steps: int):
+    """The learning-rate scheduler of ``schedule``, stepped once per batch (None: none)."""
+    if schedule == "onecycle":
+        max_lr = [group["lr"] for group in optimizer.param_groups]
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=max_lr, total_steps=steps
+        )
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    return None
+
+
 def fit(
     model: torch.nn.Module,
     train_images: torch.Tensor,
@@ -108,12 +130,18 @@ def fit(
     optimizer: torch.optim.Optimizer | None = None,
     seed: int = 0,
     progress: bool = True,
+    schedule: str | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_images`` and return the loss history.
 
     The images are moved once to the model's device; each epoch visits them in a fresh
     order drawn from a generator seeded with ``seed``. The progress bar shows the last
     epoch's train and test loss. ``optimizer`` defaults to Adam with learning rate ``lr``.
+
+    ``schedule`` changes the learning rate after every batch: ``"onecycle"`` warms up to
+    ``lr`` and anneals to almost zero (Smith & Topin's one-cycle policy,
+    ``torch.optim.lr_scheduler.OneCycleLR``), ``"cosine"`` decays from ``lr`` to zero along
+    a half cosine; ``None`` keeps it constant.
     """
     check_int("epochs", epochs)
     check_int("batch_size", batch_size)
@@ -121,10 +149,14 @@ def fit(
         raise ValueError("train_images must be a non-empty tensor")
     if lr <= 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     device = _model_device(model)
     train_images = train_images.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
+    steps = epochs * -(-len(train_images) // batch_size)
+    scheduler = _scheduler(optimizer, schedule, steps)
     history = History()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     for _ in bar:
@@ -137,6 +169,8 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(batch)
         history.train_loss.append(total / len(train_images))
         postfix = {"train loss": f"{history.train_loss[-1]:.4g}"}

@@ -36,6 +36,15 @@ def built_book(tmp_path_factory):
     return output / "_build" / "html", log
 
 
+def test_build_executes_every_chapter(built_book):
+    """``make book`` reuses cached executions; the test builds into a fresh folder, whose
+    cache is empty, so every chapter really runs."""
+    _, log = built_book
+    assert "Using cached notebook" not in log
+    executed = [line for line in log.splitlines() if "Executed notebook in" in line]
+    assert len(executed) == len(NOTEBOOKS), executed
+
+
 def test_build_has_no_warnings(built_book):
     _, log = built_book
     # Sphinx's own warnings ("WARNING: ..."), not the kernel's log lines ("[IPKernelApp] WARNING | ...")

@@ -98,3 +98,45 @@ def test_upsample_nearest_repeats_pixels_and_bicubic_stays_in_range():
     )
     bicubic = upsample(x, 4, "bicubic")
     assert bicubic.shape == (1, 1, 8, 8) and bicubic.min() >= 0 and bicubic.max() <= 1
+
+
+@pytest.mark.parametrize("channels", [4, 16])
+def test_residual_block_is_the_identity_at_initialisation(channels):
+    """Goyal et al. (2017): the branch's last batch-norm scale starts at 0, so F(x) = 0."""
+    torch.manual_seed(0)
+    block = ResidualBlock(channels)
+    x = torch.randn(8, channels, 7, 7)
+    branch = block.body(x)
+    assert branch.norm() / x.norm() < 1e-6
+    assert torch.allclose(block(x), torch.relu(x))
+    # the plain block keeps a live branch (a zero scale there would output only zeros)
+    plain = ResidualBlock(channels, skip=False)
+    assert plain.body(x).norm() / x.norm() > 0.5
+
+
+def _transposed_convolutions(module: nn.Module) -> list[nn.ConvTranspose2d]:
+    return [m for m in module.modules() if isinstance(m, nn.ConvTranspose2d)]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        UpBlock(3, 5),
+        SuperResolution(factor=4, channels=4),
+        BlockAutoencoder(latent=6, channels=(4, 8)),
+    ],
+    ids=["UpBlock", "SuperResolution", "BlockAutoencoder"],
+)
+def test_block_upsamplers_cover_every_output_pixel_evenly(module):
+    """Chapter 3's rule, computed independently: a transposed convolution with an all-ones
+    kernel applied to an all-ones image counts the kernel taps landing on each output pixel;
+    away from the border the count must be the same everywhere (no built-in checkerboard)."""
+    strided = [m for m in _transposed_convolutions(module) if m.stride[0] > 1]
+    assert strided, "the model should upsample with a strided transposed convolution"
+    for layer in strided:
+        k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+        counts = torch.nn.functional.conv_transpose2d(
+            torch.ones(1, 1, 8, 8), torch.ones(1, 1, k, k), stride=s, padding=p
+        )[0, 0]
+        interior = counts[k:-k, k:-k]
+        assert interior.min() == interior.max(), (layer, interior)

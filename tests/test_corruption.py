@@ -1,6 +1,7 @@
 """Corruptions change what they should, and only that; bad arguments say which argument is wrong."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -115,3 +116,21 @@ def test_restoration_loss_draws_fresh_noise_every_batch(images):
     again = restoration_loss(corrupt, seed=0)
     again(model, images)
     assert torch.equal(seen[0], seen[2])
+
+
+def test_restoration_loss_evaluates_with_its_own_fixed_corruption(images):
+    """The test loss is the same at every evaluation, and it leaves the training stream alone."""
+    corrupt = partial(_salt_and_pepper_with, amount=0.3)
+    loss = restoration_loss(corrupt, seed=0, evaluation_seed=7)
+    model = torch.nn.Identity()
+    first, second = loss.evaluation()(model, images), loss.evaluation()(model, images)
+    assert torch.equal(first, second)
+    expected = salt_and_pepper(images, 0.3, torch.Generator().manual_seed(7))
+    assert torch.isclose(first, ((expected - images) ** 2).mean())
+    # evaluating does not advance the training generator: training noise is unchanged
+    untouched = restoration_loss(corrupt, seed=0, evaluation_seed=7)
+    assert torch.equal(loss(model, images), untouched(model, images))
+
+
+def _salt_and_pepper_with(x, generator, amount):
+    return salt_and_pepper(x, amount, generator)

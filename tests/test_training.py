@@ -1,8 +1,11 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_utils.config import seed_everything
+from course_utils.corruption import EVALUATION_SEED, restoration_loss, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.training import (
@@ -126,3 +129,85 @@ def test_fit_rejects_empty_data():
             epochs=1,
             progress=False,
         )
+
+
+def _denoising_run(train, test, evaluate_every_epoch):
+    """Train a small denoiser for 2 epochs, with or without a test set to evaluate each epoch."""
+    seed_everything(0)
+    model = LinearAutoencoder(bottleneck=8)
+    loss = restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, g), seed=0)
+    history = fit(
+        model,
+        train,
+        test if evaluate_every_epoch else None,
+        epochs=2,
+        batch_size=64,
+        lr=1e-2,
+        progress=False,
+        loss_fn=loss,
+    )
+    return model, history, loss
+
+
+def test_evaluation_noise_is_fixed_and_apart_from_the_training_noise(digits):
+    train, test = digits
+    model, history, loss = _denoising_run(train, test, evaluate_every_epoch=True)
+    # the same test loss at every evaluation of the same model: the corruption is fixed ...
+    assert evaluate(model, test, loss) == evaluate(model, test, loss)
+    # ... and it is what an independent fixed-seed corruption of the test set gives
+    noisy = salt_and_pepper(test, 0.2, torch.Generator().manual_seed(EVALUATION_SEED))
+    with torch.no_grad():
+        expected = F.mse_loss(model(noisy), test).item()
+    assert evaluate(model, test, loss, batch_size=len(test)) == pytest.approx(
+        expected, rel=1e-5
+    )
+    # evaluating after every epoch does not change the training noise, hence the training
+    unevaluated, quiet_history, _ = _denoising_run(
+        train, test, evaluate_every_epoch=False
+    )
+    assert history.train_loss == quiet_history.train_loss
+    for a, b in zip(model.parameters(), unevaluated.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "schedule, peak, last",
+    [
+        # one-cycle: warm up from lr / 25 to lr over 30 % of the steps, then anneal to
+        # lr / 25 / 10^4 (PyTorch's defaults, Smith & Topin 2019)
+        ("onecycle", 1e-2, 1e-2 / 25 / 1e4),
+        # lr * (1 + cos(pi * t / T)) / 2 at the last of T = 8 steps, t = 7
+        ("cosine", 1e-2, 1e-2 * (1 + math.cos(math.pi * 7 / 8)) / 2),
+        (None, 1e-2, 1e-2),
+    ],
+)
+def test_schedules_move_the_learning_rate(digits, schedule, peak, last):
+    train, _ = digits
+    model = LinearAutoencoder(bottleneck=4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    seen = []
+
+    def loss_noting_the_rate(model, batch):  # called once per batch, before its step
+        seen.append(optimizer.param_groups[0]["lr"])
+        return reconstruction_loss(model, batch)
+
+    fit(
+        model,
+        train,
+        epochs=2,
+        batch_size=128,
+        optimizer=optimizer,
+        loss_fn=loss_noting_the_rate,
+        progress=False,
+        schedule=schedule,
+    )
+    assert len(seen) == 2 * 4  # 512 images in batches of 128
+    assert max(seen) == pytest.approx(
+        peak, rel=0.05
+    )  # one-cycle's peak falls between steps
+    assert seen[-1] == pytest.approx(last, rel=1e-6)  # the rate of the last step
+
+
+def test_unknown_schedule_is_refused(digits):
+    with pytest.raises(ValueError, match="schedule"):
+        fit(LinearAutoencoder(bottleneck=4), digits[0], epochs=1, schedule="step")

@@ -3,6 +3,11 @@
 Sizes follow the arithmetic of chapter 2: a 3 x 3 convolution with stride 2 and padding 1 halves
 28 -> 14 -> 7, a 7 x 7 convolution turns the 7 x 7 map into a 1 x 1 bottleneck, and the decoder
 mirrors this with transposed convolutions (``output_padding=1`` makes 7 -> 14 -> 28 exact).
+
+The blocks (:class:`UpBlock`, and the last layer of :class:`BlockAutoencoder`) double the size
+with a kernel-4, stride-2 transposed convolution instead: the stride divides the kernel, so every
+output pixel is covered by the same number of kernel taps and the layer has no built-in
+checkerboard (chapter 3).
 """
 
 from __future__ import annotations
@@ -58,17 +63,16 @@ class DownBlock(nn.Sequential):
 
 
 class UpBlock(nn.Sequential):
-    """Double the height and width: the mirror of :class:`DownBlock` with a transposed convolution."""
+    """Double the height and width: a transposed convolution, batch norm, ReLU.
+
+    Kernel 4 with stride 2 (and padding 1: 2 * (n - 1) - 2 + 4 = 2n): the stride divides the
+    kernel, so the overlaps are even and the layer draws no checkerboard of its own (chapter 3).
+    """
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__(
             nn.ConvTranspose2d(
-                in_channels,
-                out_channels,
-                kernel_size=3,
-                stride=2,
-                padding=1,
-                output_padding=1,
+                in_channels, out_channels, kernel_size=4, stride=2, padding=1
             ),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(),
@@ -79,7 +83,10 @@ class ResidualBlock(nn.Module):
     """Two 3 x 3 convolutions whose result is *added* to the block's input: ``relu(x + f(x))``.
 
     Input and output have the same channels and size, so the skip connection is a plain sum.
-    With ``skip=False`` the block keeps the same layers without the sum: the plain baseline.
+    The last batch norm's scale starts at zero (Goyal et al., 2017), so ``f(x) = 0`` at
+    initialisation and the block starts as ``relu(x)``: close to the identity.
+    With ``skip=False`` the block keeps the same layers without the sum: the plain baseline
+    (its batch norm keeps the usual scale of 1, or it would output nothing but zeros).
     """
 
     def __init__(self, channels: int, skip: bool = True):
@@ -92,6 +99,8 @@ class ResidualBlock(nn.Module):
             nn.Conv2d(channels, channels, kernel_size=3, padding=1),
             nn.BatchNorm2d(channels),
         )
+        if skip:
+            nn.init.zeros_(self.body[-1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(x)
@@ -124,8 +133,7 @@ class BlockAutoencoder(nn.Module):
             ResidualBlock(c2, skip=residual),
             UpBlock(c2, c1),  # 7 -> 14
             ResidualBlock(c1, skip=residual),
-            # 14 -> 28
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.ConvTranspose2d(c1, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
             nn.Sigmoid(),
         )
 

@@ -1,0 +1,454 @@
+"""The course's benchmark: speed, timings and quality in one table, written to bench/results.md.
+
+    make bench                                  # every part (long: an hour on a 2-core CPU)
+    make bench PARTS=data,quality               # some parts
+    .venv/bin/python bench/run.py --parts data  # the same without make
+
+Parts (each rewrites its own section of results.md and leaves the others as they were, so the
+file says, per section, when and where it was measured):
+
+- ``data``: one epoch of chapter 4's autoencoder through the course's in-memory batching
+  (``course_utils.data.batches``) against the usual ``torchvision`` Dataset +
+  ``DataLoader(ToTensor())``, same model, batch size and threads;
+- ``tiny``: every chapter's wall time at the tiny scale (CI and the grader);
+- ``quality``: every chapter's wall time at the book scale, as an online user runs it (MNIST read
+  by torchvision from the full-size stand-in of ``bench/mnist_standin.py``), and the quality
+  rows the chapters record with ``course_utils.results.record``, each next to its baseline;
+- ``full``: every chapter's wall time at the full scale (meant for a GPU);
+- ``build``: the whole ``make book`` (book scale, stand-in, empty cache) and ``make test``;
+- ``grading``: the output of ``bench/grading_speed.py``, when that file exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results.md"
+PARTS = ("data", "tiny", "quality", "full", "build", "grading")
+TITLES = {
+    "data": "Data path",
+    "tiny": "Chapters at the tiny scale",
+    "quality": "Chapters at the book scale: time and quality",
+    "full": "Chapters at the full scale",
+    "build": "Whole book and whole test suite",
+    "grading": "Grading speed",
+}
+TINY_BUDGET_S = 4 * 60  # all chapters together, 2-core CPU
+BOOK_BUDGET_S = 20 * 60  # the whole book
+
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+
+def machine() -> str:
+    """One line: date, cores, torch version, device."""
+    import torch
+
+    import course_utils as cu
+
+    device = cu.config.get_device()
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor()
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} CPU cores (load average {load:.1f} at the start), "
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"device {device}{f' ({name})' if name else ''}"
+    )
+
+
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+# ---------------------------------------------------------------- data path
+
+
+def _epoch_seconds(step, batches) -> float:
+    start = time.perf_counter()
+    for batch in batches:
+        step(batch)
+    return time.perf_counter() - start
+
+
+def data_path(standin: Path, images: int = 4_000, batch_size: int = 64) -> list[str]:
+    """One epoch of a chapter's autoencoder fed two ways, runs interleaved, the best of three."""
+    import torch
+    import torchvision
+    from torch.utils.data import DataLoader, Subset
+    from torchvision.transforms import ToTensor
+
+    import course_utils as cu
+
+    os.environ["COURSE_DATA_DIR"] = str(standin)
+    os.environ.pop("COURSE_OFFLINE", None)
+    train = cu.data.load_mnist("train", limit=images).images
+    dataset = Subset(
+        torchvision.datasets.MNIST(str(standin), train=True, transform=ToTensor()),
+        range(images),
+    )
+
+    def in_memory():
+        generator = torch.Generator().manual_seed(0)
+        return cu.data.batches(
+            train, batch_size=batch_size, shuffle=True, generator=generator
+        )
+
+    def loader():
+        torch.manual_seed(0)
+        return (x for x, _ in DataLoader(dataset, batch_size=batch_size, shuffle=True))
+
+    def trainer(model):
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step(batch):
+            loss = cu.training.reconstruction_loss(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        return step
+
+    torch.manual_seed(0)
+    models = {
+        "chapter 4's `ConvAutoencoder(latent=64, channels=(16, 32))`": trainer(
+            cu.models.conv.ConvAutoencoder(latent=64, channels=(16, 32))
+        ),
+        "chapter 1's `LinearAutoencoder(bottleneck=64)`": trainer(
+            cu.models.linear.LinearAutoencoder(bottleneck=64)
+        ),
+        "no model (the data alone)": lambda batch: None,
+    }
+    paths = {
+        "in-memory `cu.data.batches`": in_memory,
+        "`torchvision` MNIST + `DataLoader(ToTensor())`": loader,
+    }
+    best = {}
+    for _ in range(3):  # interleaved, so a burst of load from elsewhere hits both paths
+        for model_name, step in models.items():
+            for path_name, make in paths.items():
+                seconds = _epoch_seconds(step, make())
+                key = (model_name, path_name)
+                best[key] = min(best.get(key, float("inf")), seconds)
+    lines = [
+        f"One epoch over {images:,} training digits, batch size {batch_size}, Adam, "
+        f"{torch.get_num_threads()} threads; the two data paths interleaved, the best of "
+        "three runs each.",
+        "",
+        "| model | data path | epoch (s) | images/s | speed-up |",
+        "|---|---|---:|---:|---:|",
+    ]
+    speed_ups = {}
+    for model_name in models:
+        fast, slow = (best[model_name, path] for path in paths)
+        speed_ups[model_name] = slow / fast
+        for path_name in paths:
+            seconds = best[model_name, path_name]
+            cell = f"{slow / fast:.1f}×" if seconds == fast else ""
+            lines.append(
+                f"| {model_name} | {path_name} | {seconds:.3f} | "
+                f"{images / seconds:,.0f} | {cell} |"
+            )
+    first = next(iter(models))
+    lines += [
+        "",
+        f"data-path speed-up: {speed_ups[first]:.1f}× (chapter 4's autoencoder, one "
+        "training epoch)",
+    ]
+    return lines
+
+
+# ---------------------------------------------------------------- chapters
+
+
+def time_chapters(
+    scale: str, env: dict[str, str], results_dir: Path | None, save: Path | None = None
+):
+    """Execute every chapter in a fresh kernel at ``scale``; (name, seconds, rows) each."""
+    from time_chapters import run
+
+    saved = dict(os.environ)
+    rows = []
+    try:
+        for notebook in notebooks():
+            os.environ.clear()
+            os.environ.update(saved)
+            # the kernel draws its figures inline, as in the book (no Agg backend)
+            for key in (
+                "COURSE_TINY",
+                "COURSE_OFFLINE",
+                "COURSE_DATA_DIR",
+                "MPLBACKEND",
+            ):
+                os.environ.pop(key, None)
+            os.environ.update(env, COURSE_SCALE=scale)
+            results_file = None
+            if results_dir is not None:
+                results_file = results_dir / f"{notebook.stem}.json"
+                os.environ["COURSE_RESULTS_FILE"] = str(results_file)
+            before = _children_cpu_seconds()
+            try:
+                seconds = run(notebook, save / scale if save else None)
+                error = ""
+            except Exception as exc:  # a failing chapter still gets its row
+                last = [line for line in str(exc).splitlines() if line.strip()]
+                last = re.sub(r"\x1b\[[0-9;]*m", "", last[-1] if last else "")[:120]
+                seconds, error = float("nan"), f"{type(exc).__name__}: {last}"
+            cpu = _children_cpu_seconds() - before
+            import course_utils.results as results
+
+            recorded = results.read(results_file) if results_file else []
+            rows.append((notebook.stem, seconds, recorded, error, cpu))
+            print(
+                f"  {scale:5s} {notebook.stem:32s} {seconds:7.1f} s, CPU {cpu:7.1f} s "
+                f"{error}",
+                flush=True,
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return rows
+
+
+def _children_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by finished child processes (the kernels)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timing_table(rows, budget_s: float, budget_text: str) -> list[str]:
+    total = sum(row[1] for row in rows)
+    total_cpu = sum(row[4] for row in rows)
+    lines = [
+        "| chapter | wall time (s) | kernel CPU time (s) |",
+        "|---|---:|---:|",
+    ]
+    for name, seconds, _, error, cpu in rows:
+        failed = f" (failed: {error})" if error else ""
+        lines.append(f"| {name} | {seconds:.1f}{failed} | {cpu:.1f} |")
+    verdict = "within" if total <= budget_s else "over"
+    lines += [
+        f"| **all chapters** | **{total:.1f}** | **{total_cpu:.1f}** |",
+        "",
+        f"{verdict} {budget_text} (wall time). On a shared machine the wall time grows "
+        "with the load; the kernels' CPU time much less so.",
+    ]
+    return lines
+
+
+def _difference(row: dict) -> str:
+    """Model minus baseline: in the measure's unit for dB, relative otherwise."""
+    gap = row["model_value"] - row["baseline_value"]
+    if "dB" in row["measure"]:
+        return f"{gap:+.2f} dB"
+    return f"{gap / abs(row['baseline_value']):+.1%}" if row["baseline_value"] else "–"
+
+
+def quality_table(rows) -> list[str]:
+    import course_utils.results as results
+
+    lines = [
+        "| chapter | measure | model | value | baseline | value | difference | model better |",
+        "|---|---|---|---:|---|---:|---:|:---:|",
+    ]
+    for name, _, recorded, *_ in rows:
+        for row in recorded:
+            lines.append(
+                f"| {name} | {row['measure']} | {row['model']} | {row['model_value']:.4g} | "
+                f"{row['baseline']} | {row['baseline_value']:.4g} | "
+                f"{_difference(row)} | {'yes' if results.beats(row) else '**no**'} |"
+            )
+    without = [name for name, _, recorded, *_ in rows if not recorded]
+    if without:
+        lines += ["", f"No quality rows recorded by: {', '.join(without)}."]
+    return lines
+
+
+# ---------------------------------------------------------------- whole runs
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, result.returncode
+
+
+def whole_runs(standin: Path) -> list[str]:
+    python = Path(sys.executable)
+    env = dict(os.environ, COURSE_SCALE="book", COURSE_DATA_DIR=str(standin))
+    env.pop("COURSE_OFFLINE", None)
+    lines = ["| command | wall time (min) | exit status |", "|---|---:|---:|"]
+    with tempfile.TemporaryDirectory() as output:
+        book = [str(python.parent / "jupyter-book"), "build", ".", "--all"]
+        book += ["--warningiserror", "--keep-going", "--path-output", output]
+        for label, command, run_env in [
+            ("`make book` (book scale, stand-in, empty cache)", book, env),
+            (
+                "`make test`",
+                [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                dict(os.environ),
+            ),
+        ]:
+            seconds, status = timed(command, run_env)
+            lines.append(f"| {label} | {seconds / 60:.1f} | {status} |")
+            print(f"  {label}: {seconds / 60:.1f} min, exit {status}", flush=True)
+    return lines
+
+
+def grading() -> list[str] | None:
+    script = BENCH / "grading_speed.py"
+    if not script.exists():
+        return None
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True
+    )
+    text = result.stdout.strip()
+    text = re.sub(r"^## Grading speed\s*\n", "", text)  # the section heading is ours
+    if result.returncode:
+        text += f"\n\n(bench/grading_speed.py exited with {result.returncode})"
+    return text.splitlines()
+
+
+# ---------------------------------------------------------------- results.md
+
+
+def read_sections() -> dict[str, str]:
+    """The sections of the current results.md, by title (empty when there is none)."""
+    if not RESULTS.exists():
+        return {}
+    sections, title = {}, None
+    for line in RESULTS.read_text().splitlines():
+        if line.startswith("## "):
+            title = line[3:].strip()
+            sections[title] = []
+        elif title is not None:
+            sections[title].append(line)
+    return {title: "\n".join(lines).strip() for title, lines in sections.items()}
+
+
+def write(sections: dict[str, str]) -> None:
+    order = [TITLES[part] for part in PARTS]
+    titles = order + [title for title in sections if title not in order]
+    text = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); each section was measured on its own, at the",
+        "date and on the machine it names. A section that says *not run* was skipped for time;",
+        "`make bench PARTS=...` runs it.",
+    ]
+    for title in titles:
+        text += ["", f"## {title}", "", sections.get(title, "*Not run yet.*")]
+    RESULTS.write_text("\n".join(text).rstrip() + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, of {', '.join(PARTS)}",
+    )
+    parser.add_argument(
+        "--standin",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "course-mnist-standin",
+        help="folder of the full-size MNIST stand-in (written when missing)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for PyTorch here and in the chapters' kernels (OMP_NUM_THREADS); "
+        "1 gives steadier timings on a machine shared with other jobs",
+    )
+    parser.add_argument(
+        "--save", type=Path, help="folder to keep the executed notebooks in (per scale)"
+    )
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # inherited by the kernels
+        torch.set_num_threads(args.threads)
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--parts: unknown {unknown}; choose from {', '.join(PARTS)}")
+
+    from mnist_standin import write_standin
+
+    if not (args.standin / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists():
+        os.environ["COURSE_OFFLINE"] = "1"
+        write_standin(args.standin)
+        os.environ.pop("COURSE_OFFLINE")
+    online = {"COURSE_DATA_DIR": str(args.standin)}
+
+    sections = read_sections()
+    for part in parts:
+        print(f"bench: {part}", flush=True)
+        header = f"Measured {machine()}."
+        if part == "data":
+            body = data_path(args.standin)
+        elif part == "tiny":
+            rows = time_chapters("tiny", {"COURSE_OFFLINE": "1"}, None, args.save)
+            body = timing_table(
+                rows, TINY_BUDGET_S, "the target of 4 minutes for all chapters at tiny"
+            )
+        elif part == "quality":
+            with tempfile.TemporaryDirectory() as folder:
+                rows = time_chapters("book", online, Path(folder), args.save)
+            body = [
+                "Each chapter executed in a fresh kernel at the book scale, MNIST read by "
+                "torchvision from the 60,000-digit stand-in (an online user's path).",
+                "",
+                *timing_table(
+                    rows,
+                    BOOK_BUDGET_S,
+                    "the target of 20 minutes for the whole book (2-core CPU; the build adds "
+                    "about a minute)",
+                ),
+                "",
+                "### Quality at the book scale",
+                "",
+                *quality_table(rows),
+            ]
+        elif part == "full":
+            rows = time_chapters("full", online, None, args.save)
+            body = timing_table(
+                rows, float("inf"), "(no target: the full scale is for a GPU)"
+            )
+        elif part == "build":
+            body = whole_runs(args.standin)
+        else:
+            body = grading()
+            if body is None:
+                print("  bench/grading_speed.py does not exist: skipped")
+                continue
+        sections[TITLES[part]] = "\n".join([header, "", *body])
+        write(
+            sections
+        )  # after every part: a long run that is stopped keeps what it measured
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The benchmark's report: quality rows next to their baselines, sections kept across runs."""
+
+import importlib.util
+
+from conftest import ROOT
+
+_spec = importlib.util.spec_from_file_location(
+    "course_bench", ROOT / "bench" / "run.py"
+)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def _row(measure, model, baseline, higher_is_better):
+    return {
+        "measure": measure,
+        "model": "AE",
+        "model_value": model,
+        "baseline": "base",
+        "baseline_value": baseline,
+        "higher_is_better": higher_is_better,
+    }
+
+
+def test_quality_table_says_which_model_beats_its_baseline():
+    rows = [
+        (
+            "04_denoising",
+            12.0,
+            [
+                _row("s&p 0.1, PSNR (dB)", 22.0, 20.5, True),
+                _row("clean test MSE", 0.006, 0.005, False),
+            ],
+            "",
+            10.0,
+        ),
+        ("02_conv_arithmetic", 3.0, [], "", 2.0),
+    ]
+    lines = bench.quality_table(rows)
+    assert (
+        "| 04_denoising | s&p 0.1, PSNR (dB) | AE | 22 | base | 20.5 | +1.50 dB | yes |"
+        in lines
+    )
+    assert (
+        "| 04_denoising | clean test MSE | AE | 0.006 | base | 0.005 | +20.0% | **no** |"
+        in lines
+    )
+    assert lines[-1] == "No quality rows recorded by: 02_conv_arithmetic."
+
+
+def test_timing_table_adds_wall_and_cpu_time():
+    rows = [("01_a", 100.0, [], "", 150.0), ("02_b", 20.0, [], "", 30.0)]
+    lines = bench.timing_table(rows, 60, "the target")
+    assert "| **all chapters** | **120.0** | **180.0** |" in lines
+    assert lines[-1].startswith("over the target")
+
+
+def test_a_part_rewrites_only_its_own_section(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "RESULTS", tmp_path / "results.md")
+    bench.write({bench.TITLES["data"]: "speed 1", bench.TITLES["tiny"]: "tiny 1"})
+    sections = bench.read_sections()
+    sections[bench.TITLES["tiny"]] = "tiny 2"
+    bench.write(sections)
+    again = bench.read_sections()
+    assert again[bench.TITLES["data"]] == "speed 1"
+    assert again[bench.TITLES["tiny"]] == "tiny 2"
+    assert again[bench.TITLES["build"]] == "*Not run yet.*"
