@@ -25,8 +25,10 @@ def course_grader(spec):  # noqa: C901 - one function, so the kernel gets one na
     import os
     import sys
     import threading
+    import time
     import types
 
+    started = time.perf_counter()
     ip = builtins.get_ipython() if hasattr(builtins, "get_ipython") else None
     publish = ip.display_pub.publish if ip is not None else None
     roots = tuple(spec["roots"])
@@ -273,6 +275,7 @@ def course_grader(spec):  # noqa: C901 - one function, so the kernel gets one na
         "status": status,
         "message": message[:4000],
         "problems": problems[:20],
+        "seconds": round(time.perf_counter() - started, 3),
     }
     publish(data={MIME: report}, metadata={})
     return None

@@ -18,34 +18,29 @@ import psutil
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import Integer
 
 from .harness import MIME
 
-# Sets the limit in the kernel's own process before IPython starts: no student code has run yet.
-LAUNCH = (
-    "import resource, sys; limit = {limit}; "
-    "limit and resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
-    "sys.argv[0] = 'ipykernel_launcher'; "
-    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
-)
+LAUNCH = (Path(__file__).parent / "kernel_launch.py").read_text(encoding="utf-8")
 
 
 class LimitedKernelManager(AsyncKernelManager):
-    """A python3 kernel started by this interpreter with ``RLIMIT_AS`` set to ``memory`` bytes."""
-
-    memory = Integer(
-        0, help="address-space limit of the kernel process in bytes; 0: none"
-    )
+    """A python3 kernel started by this interpreter through :mod:`.kernel_launch`, which reads its
+    limits from the environment variable ``COURSE_GRADER_SANDBOX``."""
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return [
-            sys.executable,
-            "-c",
-            LAUNCH.format(limit=int(self.memory)),
-            *cmd[cmd.index("-f") :],
-        ]
+        return [sys.executable, "-c", LAUNCH, *cmd[cmd.index("-f") :]]
+
+
+def writable_folders(workdir: Path) -> list[str]:
+    """Where a kernel may write: its own folder, the course's data cache, matplotlib's cache."""
+    import matplotlib
+
+    from ..config import data_dir
+
+    folders = [workdir, data_dir(), Path(matplotlib.get_cachedir())]
+    return [os.path.realpath(folder) + os.sep for folder in folders] + ["/dev/null"]
 
 
 def output_size(msg) -> int:
@@ -117,11 +112,15 @@ def kill_children() -> None:
     kill_tree(psutil.Process().children(recursive=True))
 
 
-def kernel_env(workdir: Path) -> dict[str, str]:
+def kernel_env(workdir: Path, memory: int = 0) -> dict[str, str]:
     """The kernel's environment: the tiny scale, no plot windows, one CPU thread unless set
     otherwise (tiny models gain nothing from more, and on a busy machine threads that wait for
     each other make a notebook several times slower), IPython's settings and temporary files in the
-    submission's own folder, and no user site-packages."""
+    submission's own folder, no user site-packages, and the sandbox's settings."""
+    sandbox = {
+        "memory": memory,
+        "writable": writable_folders(workdir),
+    }
     return {
         "OMP_NUM_THREADS": "1",
         **os.environ,
@@ -131,6 +130,7 @@ def kernel_env(workdir: Path) -> dict[str, str]:
         "IPYTHONDIR": str(workdir / ".ipython"),
         "TMPDIR": str(workdir),
         "PYTHONNOUSERSITE": "1",
+        "COURSE_GRADER_SANDBOX": json.dumps(sandbox),
     }
 
 
@@ -156,7 +156,7 @@ def run_cells(
         notebook,
         max_output,
         secrets,
-        km=LimitedKernelManager(kernel_name="python3", memory=memory),
+        km=LimitedKernelManager(kernel_name="python3"),
         allow_errors=True,
         shutdown_kernel="immediate",
     )
@@ -164,7 +164,7 @@ def run_cells(
     stopped_at, reason, family = len(notebook.cells), None, []
     # the kernel's own start-up chatter on stderr would only clutter the grader's report
     with client.setup_kernel(
-        env=kernel_env(cwd), cwd=str(cwd), stderr=subprocess.DEVNULL
+        env=kernel_env(cwd, memory), cwd=str(cwd), stderr=subprocess.DEVNULL
     ):
         kernel = psutil.Process(client.km.provisioner.process.pid)
         try:
