@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,14 @@ from tqdm import tqdm
 
 from .exercises import chapter_notebooks, check_cells, exercise_ids, read_notebook
 from .feedback import write_feedback
-from .sandbox import Guard, become_subreaper, kill_children, run_cells
+from .sandbox import (
+    Guard,
+    become_subreaper,
+    descendants,
+    kill_children,
+    kill_tree,
+    run_cells,
+)
 from .trusted_checks import (
     PACKAGE,
     ChapterPlan,
@@ -271,6 +279,39 @@ def pool_context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def run_tasks(tasks: list[tuple], jobs: int, finished) -> None:
+    """Grade ``tasks`` in ``jobs`` worker processes, calling ``finished(key, result, started,
+    ended)`` for each. A task whose worker died (a notebook that killed it, say) is graded again
+    alone, and gets an ``error`` result if its worker dies again."""
+    retry = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=pool_context(), initializer=become_subreaper
+    ) as pool:
+        futures = {pool.submit(grade_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                finished(*future.result())
+            except BrokenProcessPool:
+                retry.append(futures[future])
+    for task in retry:
+        started = time.time()
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=pool_context(), initializer=become_subreaper
+        ) as pool:
+            try:
+                finished(*pool.submit(grade_task, task).result())
+                continue
+            except BrokenProcessPool:
+                pass
+        key, teacher = task[0], task[2]
+        note = "the grader's worker process died while running this notebook"
+        exercises = exercise_ids(teacher)
+        result = Result(
+            dict.fromkeys(exercises, "error"), [note], {e: [note] for e in exercises}
+        )
+        finished(key, result, started, time.time())
+
+
 def protected_files(
     submissions_dir: Path, teachers: list[Path], out: Path | None
 ) -> list[Path]:
@@ -368,26 +409,32 @@ def grade_folder(
         disable=not progress or not tasks,
     )
     say = log or bar.write
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=pool_context(), initializer=become_subreaper
-    ) as pool:
-        for future in as_completed([pool.submit(grade_task, task) for task in tasks]):
-            (name, student, chapter), result, started, ended = future.result()
-            results[name], windows[name] = result, (started, ended)
-            checked = time.time()
-            changed = guard.changed()
-            if changed:
-                guard.restore(changed)
-                changes.append((last_clean, checked, changed))
-            last_clean = checked
-            bar.update()
-            say(
-                f"graded {name} in {ended - started:.0f} s: "
-                + ", ".join(
-                    f"{exercise} {status}"
-                    for exercise, status in result.statuses.items()
-                )
+
+    def finished(key, result, started, ended):
+        nonlocal last_clean
+        name = key[0]
+        results[name], windows[name] = result, (started, ended)
+        checked = time.time()
+        changed = guard.changed()
+        if changed:
+            guard.restore(changed)
+            changes.append((last_clean, checked, changed))
+        last_clean = checked
+        bar.update()
+        say(
+            f"graded {name} in {ended - started:.0f} s: "
+            + ", ".join(
+                f"{exercise} {status}" for exercise, status in result.statuses.items()
             )
+        )
+
+    before = {process.pid for process in descendants()}
+    become_subreaper()  # a kernel whose worker died is left to this process, to be killed
+    try:
+        run_tasks(tasks, jobs, finished)
+    finally:
+        kill_tree([p for p in descendants() if p.pid not in before])
+        become_subreaper(False)
     bar.close()
     graded = set()
     for path, student, chapter in named:

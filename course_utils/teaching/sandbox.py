@@ -96,20 +96,24 @@ def kill_tree(processes) -> None:
     psutil.wait_procs(alive, timeout=3)
 
 
-def become_subreaper() -> None:
+def become_subreaper(on: bool = True) -> None:
     """Orphaned grandchildren (a kernel's daemons) become this process's children, to be killed."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
 
-            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+            ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
         except (OSError, AttributeError):
             pass
 
 
+def descendants() -> list:
+    return psutil.Process().children(recursive=True)
+
+
 def kill_children() -> None:
     """Kill every process below this one: what is left of the kernels this process started."""
-    kill_tree(psutil.Process().children(recursive=True))
+    kill_tree(descendants())
 
 
 def kernel_env(workdir: Path, memory: int = 0) -> dict[str, str]:
