@@ -1,8 +1,10 @@
 """The grader: every kind of submission gets its row, and the others are still graded.
 
 A toy chapter (kernels that start in a second) covers each status; then the real chapter 1 is graded
-end to end through the command line: the teacher's own notebook (which proves it passes all its
-checks), a partly wrong one, a broken file and one that loops forever.
+end to end through the command line, two notebooks at a time: the teacher's own notebook (which
+proves it passes all its checks), a partly wrong one, a broken file, one that loops forever, a
+right answer written differently, and one that defines its own check function instead of an
+answer. The tricks a student might try are in ``test_grading_tricks.py``.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ def test_bad_usage_names_the_argument(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def chapter_1_submissions(tmp_path_factory):
-    """The four fixture submissions, built from the current chapter 1 so that they never go stale."""
+    """The six fixture submissions, built from the current chapter 1 so that they never go stale."""
     folder = tmp_path_factory.mktemp("submissions")
     teacher = read_notebook(CHAPTER_1)
     region = answer_region(teacher, "ex-1.1")
@@ -248,6 +250,30 @@ def chapter_1_submissions(tmp_path_factory):
         edited(teacher, "ex-1.1", region, "while True:  # never ends\n    pass"),
         folder / "dave_01_linear_autoencoder.ipynb",
     )
+    # right, written differently: codes straight from `encode`, under another name first
+    nbformat.write(
+        edited(
+            teacher,
+            "ex-1.1",
+            "codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)",
+            "with torch.no_grad():\n"
+            "    model_2d.eval()\n"
+            "    latent = model_2d.encode(test.images.to(device)).cpu()\n"
+            "codes_2d = latent",
+        ),
+        folder / "erin_01_linear_autoencoder.ipynb",
+    )
+    # no answer, and a check function of the same name that prints the pass line
+    nbformat.write(
+        edited(
+            teacher,
+            "ex-1.1",
+            region,
+            "def check_latent_2d(*args, **kwargs):\n"
+            "    print('✔ ex-1.1 passed: trust me')",
+        ),
+        folder / "frank_01_linear_autoencoder.ipynb",
+    )
     return folder
 
 
@@ -262,6 +288,8 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
         str(out),
         "--timeout",
         str(TIME_LIMIT),
+        "--jobs",
+        "2",
     ]
     started = time.monotonic()
     # offline: no time lost on download attempts that fail here anyway
@@ -274,7 +302,7 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
         timeout=600,
     )
     seconds = time.monotonic() - started
-    print(f"graded the four chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
+    print(f"graded the six chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (
         "student  ex-1.1   total\n"
@@ -282,6 +310,8 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
         "bob      fail     0/1\n"
         "carol    invalid  0/1\n"
         "dave     timeout  0/1\n"
+        "erin     pass     1/1\n"
+        "frank    error    0/1\n"
     ) in result.stdout
     rows = read_csv(out)
     assert [(row["student"], row["ex-1.1"], row["total"]) for row in rows] == [
@@ -289,12 +319,15 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
         ("bob", "fail", "0"),
         ("carol", "invalid", "0"),
         ("dave", "timeout", "0"),
+        ("erin", "pass", "1"),
+        ("frank", "error", "0"),
     ]
     notes = {row["student"]: row["notes"] for row in rows}
     assert notes["alice"] == ""
     assert "`codes_2d` are not the codes" in notes["bob"]
     assert "not a valid notebook" in notes["carol"]
     assert f"stopped by the {TIME_LIMIT} s time limit" in notes["dave"]
+    assert "NameError" in notes["frank"]  # the real check ran: `model_2d` is undefined
     assert seconds < 300, (
-        f"grading four submissions took {seconds:.0f} s; it should take well under 5 minutes"
+        f"grading six submissions took {seconds:.0f} s; it should take well under 5 minutes"
     )
