@@ -234,7 +234,16 @@ def course_grader(spec):  # noqa: C901 - one function, so the kernel gets one na
             namespace[name] = getattr(module, attribute)
         for alias in spec["package_aliases"]:
             namespace[alias] = importlib.import_module(f"{prefix}.course_utils")
-        namespace["__builtins__"] = builtins
+        real_import = builtins.__import__
+
+        def fresh_import(name, globals=None, locals=None, fromlist=(), level=0):
+            """``import course_utils...`` in a check cell gets the fresh modules too."""
+            if level or name.partition(".")[0] != "course_utils":
+                return real_import(name, globals, locals, fromlist, level)
+            module = importlib.import_module(f"{prefix}.{name}")
+            return module if fromlist else sys.modules[f"{prefix}.course_utils"]
+
+        namespace["__builtins__"] = {**vars(builtins), "__import__": fresh_import}
         failed = checks.CheckFailed
         try:
             exec(compile(spec["source"], f"<check {exercise}>", "exec"), namespace)

@@ -76,6 +76,8 @@ def make_hook(writable):
             for index in changes[event]:
                 if outside(args[index]):
                     refuse(f"change {args[index]}")
+        elif event == "sqlite3.connect" and args[0] != ":memory:" and outside(args[0]):
+            refuse(f"open the database {args[0]}")
         elif event in spawns:
             refuse("start another program")
         elif event in {"os.kill", "os.killpg"} and args[0] not in (0, getpid()):
