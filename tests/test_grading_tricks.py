@@ -24,6 +24,7 @@ import sys
 import time
 
 import nbformat
+import psutil
 import pytest
 from conftest import BOOK, ROOT, tiny_env
 from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
@@ -120,6 +121,23 @@ def cheer():
 
 
 threading.Thread(target=cheer, daemon=True).start()
+"""
+
+
+# A process that outlives the kernel unless the grader kills it: forked twice, in a session of its
+# own, so that it is neither the kernel's child nor in its process group.
+DAEMON = """\
+import os
+import time
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        pid_file = os.path.join(os.environ["COURSE_DATA_DIR"], "daemon.pid")
+        open(pid_file, "w").write(str(os.getpid()))
+        time.sleep(600)
+    os._exit(0)
+time.sleep(1)
 """
 
 
@@ -235,6 +253,7 @@ def tricks(stand_in, paths):
             "    lambda lines: [\"print('✔ ex-1.1 passed: rewritten')\\n\"]\n)",
         ),
         "thread": with_answer(stand_in, WRONG, after=THREAD),
+        "daemon": with_answer(stand_in, WRONG, after=DAEMON),
         "exit_early": with_answer(stand_in, "import os\n\nos._exit(0)"),
         "exit_quietly": with_answer(stand_in, "exit()"),
         "memory_hog": with_answer(stand_in, "hog = [b'x' * 10**8 for _ in range(400)]"),
@@ -278,6 +297,7 @@ EXPECTED = {
     "hook": ["error", "missing"],
     "transformer": ["error", "missing"],
     "thread": ["error", "missing"],
+    "daemon": ["fail", "missing"],
     "exit_early": ["error", "missing"],
     "exit_quietly": ["error", "missing"],
     "memory_hog": ["error", "missing"],
@@ -361,7 +381,11 @@ def graded(tmp_path_factory):
     ]
     command += ["--memory", "6", "--max-output", "5", "--quiet"]
     started = time.monotonic()
-    env = tiny_env(COURSE_OFFLINE="1", PYTHONPATH=str(package))
+    data = root / "data"  # where a kernel may write
+    data.mkdir()
+    env = tiny_env(
+        COURSE_OFFLINE="1", PYTHONPATH=str(package), COURSE_DATA_DIR=str(data)
+    )
     result = subprocess.run(
         command, cwd=root, env=env, capture_output=True, text=True, timeout=1200
     )
@@ -370,7 +394,8 @@ def graded(tmp_path_factory):
     with open(out, newline="", encoding="utf-8") as file:
         rows = {row["student"]: row for row in csv.DictReader(file)}
     after = {path: digest(path) for path in [*submissions.iterdir(), *protected]}
-    return result, rows, before, after, feedback
+    daemon = int((data / "daemon.pid").read_text())
+    return result, rows, before, after, feedback, daemon
 
 
 def test_the_csv_is_written_with_a_row_per_student(graded):
@@ -417,15 +442,20 @@ def test_the_notes_say_what_happened(graded):
 
 
 def test_no_protected_file_changed_and_no_file_was_added(graded):
-    _, rows, before, after, _ = graded
+    _, rows, before, after, *_ = graded
     assert sorted(map(str, before)) == sorted(map(str, after)), "files added or removed"
     changed = [str(path) for path in before if before[path] != after[path]]
     assert changed == [path for path in changed if path.endswith("grades.csv")]
     assert "zed" not in rows
 
 
+def test_no_process_outlives_its_notebook(graded):
+    *_, daemon = graded
+    assert not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == "zombie"
+
+
 def test_every_student_gets_feedback(graded):
-    *_, feedback = graded
+    *_, feedback, _ = graded
     assert sorted(p.stem for p in feedback.iterdir()) == sorted(EXPECTED)
     redefine = (feedback / "redefine.md").read_text()
     assert "## ex-1.1: fail" in redefine and "Hint:" in redefine
