@@ -57,7 +57,11 @@ def grade_class(
         with open(out, newline="", encoding="utf-8") as file:
             rows = list(csv.DictReader(file))
     exercises = [key for key in rows[0] if key.startswith("ex-")]
-    passed = sum(all(row[e] in {"pass", "skipped"} for e in exercises) for row in rows)
+    good = [all(row[e] in {"pass", "skipped"} for e in exercises) for row in rows]
+    for row, ok in zip(rows, good):
+        if not ok:
+            print(f"{row['student']}: {row['notes']}", file=sys.stderr)
+    passed = sum(good)
     return seconds, passed, len(rows)
 
 

@@ -59,27 +59,42 @@ def is_report(output, secret: str) -> bool:
 class CappedClient(NotebookClient):
     """A notebook client that keeps at most ``max_output`` characters of output in all.
 
-    Past the cap, outputs are dropped, the cell is interrupted once and, should output go on past
-    four times the cap, the kernel is killed. A grader's report is never dropped.
+    Past the cap, outputs are dropped and the cell is interrupted (as is any later cell that prints
+    as much again); should a cell still print ten seconds after its interrupt, the kernel is
+    killed. A grader's report is never dropped, and errors are kept, shortened, for the notes.
     """
 
     def __init__(self, nb, max_output: int, secrets: dict[int, str], **kw):
         super().__init__(nb, **kw)
         self.max_output, self.secrets = max_output, secrets
-        self.output_chars, self.cut_in = 0, None
+        self.output_chars, self.cut_in, self.killed = 0, None, False
+        self.dropped, self.interrupted = {}, {}
 
     def output(self, outs, msg, display_id, cell_index):
         secret = self.secrets.get(cell_index)
         if secret and is_report(msg.get("content", {}), secret):
             return super().output(outs, msg, display_id, cell_index)
-        self.output_chars += output_size(msg)
-        if self.output_chars <= self.max_output:
+        if msg["msg_type"] == "error":
+            content = msg["content"]
+            content["evalue"] = str(content.get("evalue", ""))[:2000]
+            content["traceback"] = [
+                str(line)[:2000] for line in content.get("traceback", [])[-20:]
+            ]
             return super().output(outs, msg, display_id, cell_index)
-        if self.cut_in is None:
-            self.cut_in = cell_index
-            asyncio.ensure_future(self.km.interrupt_kernel())
-        elif self.output_chars > 4 * self.max_output and self.km.has_kernel:
-            self.output_chars = -math.inf  # kill once
+        size = output_size(msg)
+        self.output_chars += size
+        if self.cut_in is None and self.output_chars <= self.max_output:
+            return super().output(outs, msg, display_id, cell_index)
+        # past the cap: dropped; a cell that goes on printing is interrupted, then killed
+        self.cut_in = cell_index if self.cut_in is None else self.cut_in
+        self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+        now = time.monotonic()
+        if cell_index not in self.interrupted:
+            if cell_index == self.cut_in or self.dropped[cell_index] > self.max_output:
+                self.interrupted[cell_index] = now
+                asyncio.ensure_future(self.km.interrupt_kernel())
+        elif now - self.interrupted[cell_index] > 10 and not self.killed:
+            self.killed = True  # it ignores interrupts
             asyncio.ensure_future(self.km.shutdown_kernel(now=True))
         return None
 
