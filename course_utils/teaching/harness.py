@@ -168,7 +168,7 @@ def course_grader(spec):  # noqa: C901 - one function, so the kernel gets one na
     here = threading.get_ident()
     for ident, frame in sys._current_frames().items():
         while ident != here and frame is not None:
-            if not trusted_file(frame.f_code.co_filename):
+            if frame.f_globals is user_ns or not trusted_file(frame.f_code.co_filename):
                 problems.append(
                     f"a thread started by the notebook is still running "
                     f"({frame.f_code.co_name} in {frame.f_code.co_filename})"
