@@ -47,3 +47,18 @@ def test_psnr_of_a_constant_error():
 def test_bad_arguments_name_the_argument(prediction, target, kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         psnr(prediction, target, **kwargs)
+
+
+def test_mse_per_image_matches_torch():
+    import torch.nn.functional as F
+
+    from course_utils.metrics import mse, mse_per_image
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(5, 1, 28, 28, generator=generator)
+    b = torch.rand(5, 1, 28, 28, generator=generator)
+    expected = F.mse_loss(a, b, reduction="none").flatten(1).mean(1).double()
+    assert torch.allclose(mse_per_image(a, b), expected)
+    assert abs(mse(a, b) - F.mse_loss(a, b).item()) < 1e-7
+    with pytest.raises(ValueError, match="same shape"):
+        mse_per_image(a, b[:3])
