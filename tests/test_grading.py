@@ -255,7 +255,7 @@ def chapter_1_submissions(tmp_path_factory):
         edited(
             teacher,
             "ex-1.1",
-            "codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)",
+            "codes_2d = cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)",
             "with torch.no_grad():\n"
             "    model_2d.eval()\n"
             "    latent = model_2d.encode(test.images.to(device)).cpu()\n"

@@ -91,13 +91,15 @@ with torch.no_grad():
     my_codes = model_2d.encode(test.images)
 codes_2d = my_codes"""
 
-# Chapter 2: the same numbers as the solution, as tuples worked out from the formula.
+# Chapter 2: the same numbers as the solution, worked out from the formula, as a tuple and as a
+# NumPy array (the check accepts both).
 MIRROR = """\
+import numpy as np
+
 sizes, kernels = [4, 7, 14, 28], (3, 5, 5)
 pads = tuple(k // 2 for k in kernels)
-extra = tuple(
-    b - ((a - 1) * 2 - 2 * p + k)
-    for a, b, p, k in zip(sizes, sizes[1:], pads, kernels)
+extra = np.array(
+    [b - ((a - 1) * 2 - 2 * p + k) for a, b, p, k in zip(sizes, sizes[1:], pads, kernels)]
 )
 decoder_padding, decoder_output_padding = pads, extra"""
 
