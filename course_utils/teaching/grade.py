@@ -1,45 +1,73 @@
 """The instructor's grader: a folder of submitted notebooks in, a per-student, per-exercise table out.
 
-    python -m course_utils.grade SUBMISSIONS_DIR [--out grades.csv] [--timeout SECONDS] [--book BOOK_DIR]
+    python -m course_utils.grade SUBMISSIONS_DIR [--out grades.csv] [--jobs N] [--feedback DIR]
+                                 [--timeout SECONDS] [--memory GB] [--max-output MB] [--book BOOK_DIR]
 
 A submission is a notebook named ``STUDENT_<chapter>.ipynb``, e.g. ``alice_01_linear_autoencoder.ipynb``
 (``<chapter>`` is a teacher notebook's name in ``book/``). Each one runs top to bottom in its own fresh
-kernel under ``COURSE_TINY=1``, in an empty temporary folder, within ``--timeout`` seconds in all; its
-check cells run the teacher's version of the checks, so editing a check does not make it pass. The
-grader prints a table and writes a CSV: one row per student, one column per exercise (see
-:data:`STATUSES`), the number of exercises passed, and notes that say what went wrong. A broken
-submission gets a row saying so; the others are graded all the same.
+kernel at the tiny scale, in an empty temporary folder, within ``--timeout`` seconds in all, with an
+address-space limit and a cap on its output (:mod:`course_utils.teaching.sandbox`). Its check cells
+are replaced by the grader's own (:mod:`course_utils.teaching.trusted_checks`): they run the teacher's
+check source with the checks loaded afresh from the package's files and report through a channel
+that the student's code cannot write in advance, so redefining, patching or printing does not pass.
+The grader prints a table and writes a CSV: one row per student, one column per exercise (see
+:data:`STATUSES`), the number of exercises passed, and notes that say what went wrong; with
+``--feedback`` also one Markdown file per student. A broken submission gets a row saying so; the
+others are graded all the same.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import math
+import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+import nbformat
+from tqdm import tqdm
 
 from ..tables import format_table
 from .exercises import chapter_notebooks, check_cells, exercise_ids, read_notebook
+from .feedback import write_feedback
+from .sandbox import (
+    Guard,
+    become_subreaper,
+    descendants,
+    kill_children,
+    kill_tree,
+    run_cells,
+)
+from .trusted_checks import (
+    PACKAGE,
+    ChapterPlan,
+    chapter_plan,
+    check_cell_source,
+    read_verdict,
+)
 
 DEFAULT_TIMEOUT = (
     120  # seconds per notebook; a chapter takes well under a minute at the tiny scale
 )
+DEFAULT_MEMORY_GB = (
+    8  # address space of a kernel: importing torch alone takes about 4 GB
+)
+DEFAULT_MAX_OUTPUT_MB = (
+    20  # a chapter's figures and prints at the tiny scale take 1-3 MB
+)
 
 STATUSES = {
-    "pass": "every check cell of the exercise ran and printed its ✔ line",
+    "pass": "the grader's own run of every check of the exercise passed",
     "fail": "a check found the answer wrong (CheckFailed); the notes say what it expected",
-    "error": "a check cell raised another exception, e.g. NameError or NotImplementedError when the "
-    "solution is missing, or the kernel died",
+    "error": "a check raised another exception (e.g. NameError or NotImplementedError when the "
+    "solution is missing), the kernel died, or the notebook tampered with the grading",
     "skipped": "the check cannot run here (its data set cannot be downloaded): neither pass nor fail",
     "missing": "the notebook lacks a check cell of the exercise, or the student handed in no notebook "
     "for that chapter",
@@ -51,10 +79,12 @@ WORST_FIRST = ["invalid", "timeout", "missing", "error", "fail", "skipped", "pas
 
 @dataclass
 class Result:
-    """The grade of one submitted notebook: a status per exercise, and notes for the instructor."""
+    """The grade of one submitted notebook: a status per exercise, what each check said (for the
+    student), and notes for the instructor."""
 
     statuses: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    messages: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +94,7 @@ class Row:
     student: str
     statuses: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    messages: dict[str, list[str]] = field(default_factory=dict)
 
     def status(self, exercise: str) -> str:
         return self.statuses.get(exercise, "missing")
@@ -92,87 +123,26 @@ def split_name(path: Path, chapters: list[str]) -> tuple[str, str | None]:
     return path.stem, None
 
 
-def pair_check_cells(submission, teacher) -> list[tuple[str, int | None]]:
-    """Pair each teacher check cell with the submission's next check cell for the same exercise, and give
-    that cell the teacher's source back; ``None`` where the submission lost it."""
+def pair_check_cells(submission, teacher) -> list[tuple[str, int | None, str]]:
+    """Pair each teacher check cell with the submission's next check cell for the same exercise:
+    ``(exercise, the submission's cell index or None where it lost it, the teacher's source)``."""
     found = defaultdict(deque)
     for index, exercise in check_cells(submission):
         found[exercise].append(index)
-    pairs = []
-    for teacher_index, exercise in check_cells(teacher):
-        index = found[exercise].popleft() if found[exercise] else None
-        if index is not None:
-            submission.cells[index].source = teacher.cells[teacher_index].source
-        pairs.append((exercise, index))
-    return pairs
-
-
-def grading_env() -> dict[str, str]:
-    """The kernels' environment: the tiny scale, no plot windows, and one CPU thread unless set otherwise:
-    tiny models gain nothing from more, and on a busy machine threads that wait for each other make a
-    notebook several times slower."""
-    return {
-        "OMP_NUM_THREADS": "1",
-        **os.environ,
-        "COURSE_TINY": "1",
-        "MPLBACKEND": "Agg",
-    }
-
-
-def run_cells(notebook, timeout: float, cwd: Path) -> tuple[int, str | None]:
-    """Run the notebook's cells in place in a fresh kernel, ``timeout`` seconds for all of them.
-
-    Returns the index of the first cell that did not finish (the number of cells when all did) and why:
-    None, ``"timeout"`` or ``"the kernel died"``. Errors in cells are kept as their outputs, and the next
-    cell runs. The kernel is a process group of its own, killed when the notebook is done or stops.
-    """
-    client = NotebookClient(
-        notebook, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate"
-    )
-    deadline = time.monotonic() + timeout
-    # the kernel's own start-up chatter on stderr would only clutter the grader's report
-    with client.setup_kernel(
-        env=grading_env(), cwd=str(cwd), stderr=subprocess.DEVNULL
-    ):
-        for index, cell in enumerate(notebook.cells):
-            client.timeout = math.ceil(deadline - time.monotonic())
-            if client.timeout <= 0:
-                return index, "timeout"
-            try:
-                client.execute_cell(cell, index)
-            except CellTimeoutError:
-                return index, "timeout"
-            except DeadKernelError:
-                return index, "the kernel died"
-    return len(notebook.cells), None
+    return [
+        (
+            exercise,
+            found[exercise].popleft() if found[exercise] else None,
+            teacher.cells[teacher_index].source,
+        )
+        for teacher_index, exercise in check_cells(teacher)
+    ]
 
 
 def error_of(cell) -> dict | None:
     return next(
         (output for output in cell.get("outputs", []) if output.output_type == "error"),
         None,
-    )
-
-
-def check_status(cell, exercise: str) -> tuple[str, str | None]:
-    """The status of one executed check cell, and a note saying why when it did not pass."""
-    error = error_of(cell)
-    if error is not None:
-        if error.ename == "CheckFailed":  # its message starts with the exercise id
-            return "fail", first_line(error.evalue)
-        return "error", f"{exercise}: {error.ename}: {first_line(error.evalue)}"
-    printed = "".join(
-        output.get("text", "")
-        for output in cell.outputs
-        if output.output_type == "stream"
-    )
-    if f"✔ {exercise} passed" in printed:
-        return "pass", None
-    if f"⚠ {exercise} skipped" in printed:
-        return "skipped", first_line(printed[printed.index(f"⚠ {exercise} skipped") :])
-    return (
-        "error",
-        f"{exercise}: the check cell ran but reported neither ✔ passed nor ⚠ skipped",
     )
 
 
@@ -194,59 +164,191 @@ def run_notes(
     return notes
 
 
-def grade_notebook(submission, teacher, timeout: float = DEFAULT_TIMEOUT) -> Result:
-    """Run ``submission`` (a notebook, changed in place) and grade it against the ``teacher`` notebook."""
+def grade_notebook(
+    submission,
+    teacher,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    plan: ChapterPlan | None = None,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    max_output_mb: float = DEFAULT_MAX_OUTPUT_MB,
+) -> Result:
+    """Run ``submission`` (a notebook, changed in place) and grade it against the ``teacher`` notebook.
+
+    Each check cell is replaced by the grader's own run of the teacher's check; a verdict counts
+    only when it carries the secret made for that cell just before it ran.
+    """
+    plan = plan or chapter_plan(teacher)
     pairs = pair_check_cells(submission, teacher)
+    checks = {
+        index: (exercise, source)
+        for exercise, index, source in pairs
+        if index is not None
+    }
+    secrets = {}
+
+    def before_cell(index, cell):
+        if index not in checks:
+            return None
+        code, secrets[index] = check_cell_source(plan, *checks[index])
+        cell.clear()
+        cell.update(nbformat.v4.new_code_cell(code))
+        return secrets[index]
+
     with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        stopped_at, reason = run_cells(submission, timeout, Path(workdir))
-    notes = run_notes(
-        submission, stopped_at, reason, timeout, checks={index for _, index in pairs}
-    )
-    per_exercise = defaultdict(list)
-    for exercise, index in pairs:
+        stopped_at, reason, cut_in = run_cells(
+            submission,
+            timeout,
+            Path(workdir),
+            memory=int(memory_gb * 2**30),
+            max_output=int(max_output_mb * 10**6),
+            before_cell=before_cell,
+        )
+    notes = run_notes(submission, stopped_at, reason, timeout, checks=set(checks))
+    if cut_in is not None:
+        notes.append(
+            f"output cut at {max_output_mb:g} MB in cell {cut_in}, which was interrupted"
+        )
+    per_exercise, messages = defaultdict(list), defaultdict(list)
+    for exercise, index, _ in pairs:
         if index is None:
-            status, note = "missing", f"{exercise}: its check cell is missing"
+            status, message = "missing", f"{exercise}: its check cell is missing"
         elif index >= stopped_at:
-            status, note = ("timeout" if reason == "timeout" else "error"), None
+            status = "timeout" if reason == "timeout" else "error"
+            message = f"{exercise}: the notebook stopped before this check ({notes[0]})"
         else:
-            status, note = check_status(submission.cells[index], exercise)
+            verdict = read_verdict(submission.cells[index], secrets[index])
+            status, message = verdict["status"], verdict["message"]
+            if status != "fail" and not message.startswith(exercise):
+                message = f"{exercise}: {message}"
         per_exercise[exercise].append(status)
-        if note:
-            notes.append(note)
+        messages[exercise].append(message)
+        if status != "pass" and (index is None or index < stopped_at):
+            notes.append(first_line(message))
     return Result(
         {exercise: worst(statuses) for exercise, statuses in per_exercise.items()},
         notes,
+        dict(messages),
     )
 
 
-def grade_file(path: Path, teacher, timeout: float = DEFAULT_TIMEOUT) -> Result:
-    """Grade one submitted file; whatever is wrong with it becomes its result, never an exception."""
+def grade_bytes(
+    data: bytes, teacher, timeout: float = DEFAULT_TIMEOUT, **options
+) -> Result:
+    """Grade one submitted file's contents; whatever is wrong with it becomes its result, never an
+    exception."""
     exercises = exercise_ids(teacher)
     try:
-        submission = read_notebook(path)
-    except Exception as error:  # not JSON, or JSON that is no notebook
+        submission = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as error:  # not UTF-8, not JSON, or JSON that is no notebook
+        note = f"not a valid notebook: {type(error).__name__}: {first_line(error)}"
         return Result(
-            dict.fromkeys(exercises, "invalid"),
-            [f"not a valid notebook: {type(error).__name__}: {first_line(error)}"],
+            dict.fromkeys(exercises, "invalid"), [note], {e: [note] for e in exercises}
         )
     try:
-        return grade_notebook(submission, teacher, timeout)
+        return grade_notebook(submission, teacher, timeout, **options)
     except (
         Exception
     ) as error:  # e.g. a notebook whose cells lack fields the kernel needs
+        note = f"could not be run: {type(error).__name__}: {first_line(error)}"
         return Result(
-            dict.fromkeys(exercises, "error"),
-            [f"could not be run: {type(error).__name__}: {first_line(error)}"],
+            dict.fromkeys(exercises, "error"), [note], {e: [note] for e in exercises}
         )
+
+
+def grade_file(
+    path: Path, teacher, timeout: float = DEFAULT_TIMEOUT, **options
+) -> Result:
+    """Grade one submitted file; whatever is wrong with it becomes its result, never an exception."""
+    return grade_bytes(Path(path).read_bytes(), teacher, timeout, **options)
+
+
+def grade_task(task: tuple) -> tuple:
+    """One submission in a worker process: graded, then every process it left behind killed."""
+    key, data, teacher, timeout, options = task
+    started = time.time()
+    try:
+        result = grade_bytes(data, teacher, timeout, **options)
+    finally:
+        kill_children()
+    return key, result, started, time.time()
+
+
+def pool_context():
+    """Workers forked from the grader start at once; elsewhere they are spawned."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_tasks(tasks: list[tuple], jobs: int, finished) -> None:
+    """Grade ``tasks`` in ``jobs`` worker processes, calling ``finished(key, result, started,
+    ended)`` for each. A task whose worker died (a notebook that killed it, say) is graded again
+    alone, and gets an ``error`` result if its worker dies again."""
+    retry = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=pool_context(), initializer=become_subreaper
+    ) as pool:
+        futures = {pool.submit(grade_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                finished(*future.result())
+            except BrokenProcessPool:
+                retry.append(futures[future])
+    for task in retry:
+        started = time.time()
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=pool_context(), initializer=become_subreaper
+        ) as pool:
+            try:
+                finished(*pool.submit(grade_task, task).result())
+                continue
+            except BrokenProcessPool:
+                pass
+        key, teacher = task[0], task[2]
+        note = "the grader's worker process died while running this notebook"
+        exercises = exercise_ids(teacher)
+        result = Result(
+            dict.fromkeys(exercises, "error"), [note], {e: [note] for e in exercises}
+        )
+        finished(key, result, started, time.time())
+
+
+def protected_files(
+    submissions_dir: Path, teachers: list[Path], out: Path | None
+) -> list[Path]:
+    """What a submission must not change: the submissions, the teacher notebooks, this package's
+    files and the CSV."""
+    files = [p for p in sorted(submissions_dir.iterdir()) if p.is_file()]
+    files += list(teachers)
+    files += sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+    return files + ([Path(out).resolve()] if out is not None else [])
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def grade_folder(
     submissions_dir: Path | str,
     book_dir: Path | str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    log=print,
+    log=None,
+    *,
+    jobs: int | None = None,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+    max_output_mb: float = DEFAULT_MAX_OUTPUT_MB,
+    out: Path | str | None = None,
+    progress: bool = True,
 ) -> tuple[list[str], list[Row]]:
-    """Grade every ``*.ipynb`` in ``submissions_dir``: the exercise columns and one row per student."""
+    """Grade every ``*.ipynb`` in ``submissions_dir`` with ``jobs`` kernels at a time (default: the
+    number of cores): the exercise columns and one row per student.
+
+    Every file a submission must not change (:func:`protected_files`) is read before grading
+    starts; one that changes is put back, and the notebooks that ran meanwhile get ``error``.
+    """
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
         raise ValueError(f"submissions_dir: {submissions_dir} is not a folder")
@@ -254,7 +356,22 @@ def grade_folder(
         raise ValueError(
             f"timeout: should be a positive number of seconds, got {timeout!r}"
         )
+    jobs = default_jobs() if jobs is None else jobs
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise ValueError(f"jobs: should be a whole number of at least 1, got {jobs!r}")
+    if not memory_gb > 0:
+        raise ValueError(
+            f"memory_gb: should be a positive number of GB, got {memory_gb!r}"
+        )
+    if not max_output_mb > 0:
+        raise ValueError(
+            f"max_output_mb: should be a positive number of MB, got {max_output_mb!r}"
+        )
     teachers = {path.stem: path for path in chapter_notebooks(book_dir)}
+    guard = Guard(
+        protected_files(submissions_dir, list(teachers.values()), out),
+        folders=[submissions_dir, *{path.parent for path in teachers.values()}],
+    )
     named = [
         (path, *split_name(path, list(teachers)))
         for path in sorted(submissions_dir.glob("*.ipynb"))
@@ -266,8 +383,10 @@ def grade_folder(
     teacher_notebooks = {
         chapter: read_notebook(teachers[chapter]) for chapter in handed_in
     }
+    plans = {chapter: chapter_plan(teacher_notebooks[chapter]) for chapter in handed_in}
+    options = {"memory_gb": memory_gb, "max_output_mb": max_output_mb}
     rows: dict[str, Row] = {}
-    graded = set()
+    tasks = []
     for path, student, chapter in named:
         row = rows.setdefault(student, Row(student))
         if chapter is None:
@@ -276,18 +395,73 @@ def grade_folder(
                 f"book, e.g. {student}_{next(iter(teachers), '01_name')}.ipynb; not graded"
             )
         else:
-            graded.add((student, chapter))
-            started = time.monotonic()
-            result = grade_file(path, teacher_notebooks[chapter], timeout)
-            row.statuses.update(result.statuses)
-            row.notes += [f"{chapter}: {note}" for note in result.notes]
-            log(
-                f"graded {path.name} in {time.monotonic() - started:.0f} s: "
-                + ", ".join(
-                    f"{exercise} {status}"
-                    for exercise, status in result.statuses.items()
-                )
+            data = guard.contents.get(path) or b""
+            teacher = teacher_notebooks[chapter]
+            task_options = {**options, "plan": plans[chapter]}
+            tasks.append(
+                ((path.name, student, chapter), data, teacher, timeout, task_options)
             )
+    results, windows, changes = {}, {}, []
+    last_clean = time.time()
+    bar = tqdm(
+        total=len(tasks),
+        desc="grading",
+        unit="notebook",
+        disable=not progress or not tasks,
+    )
+    say = log or bar.write
+
+    def finished(key, result, started, ended):
+        nonlocal last_clean
+        name = key[0]
+        results[name], windows[name] = result, (started, ended)
+        checked = time.time()
+        changed = guard.changed()
+        if changed:
+            guard.restore(changed)
+            changes.append((last_clean, checked, changed))
+        last_clean = checked
+        bar.update()
+        say(
+            f"graded {name} in {ended - started:.0f} s: "
+            + ", ".join(
+                f"{exercise} {status}" for exercise, status in result.statuses.items()
+            )
+        )
+
+    before = {process.pid for process in descendants()}
+    become_subreaper()  # a kernel whose worker died is left to this process, to be killed
+    try:
+        run_tasks(tasks, jobs, finished)
+    finally:
+        kill_tree([p for p in descendants() if p.pid not in before])
+        become_subreaper(False)
+    bar.close()
+    graded = set()
+    for path, student, chapter in named:
+        if chapter is None:
+            continue
+        result, (started, ended) = results[path.name], windows[path.name]
+        for (
+            since,
+            until,
+            changed,
+        ) in changes:  # this notebook ran while those files changed
+            if started < until and ended > since:
+                listed = ", ".join(str(p) for p in changed[:3])
+                note = (
+                    f"files the grader protects changed while this notebook ran: {listed} "
+                    f"(put back; with --jobs above 1, regrade alone to tell who did it)"
+                )
+                result.statuses = dict.fromkeys(result.statuses, "error")
+                result.notes.append(note)
+                for messages in result.messages.values():
+                    messages.append(note)
+        row = rows[student]
+        graded.add((student, chapter))
+        row.statuses.update(result.statuses)
+        row.messages.update(result.messages)
+        row.notes += [f"{chapter}: {note}" for note in result.notes]
     for row in rows.values():
         row.notes += [
             f"{chapter}: no notebook handed in"
@@ -299,7 +473,7 @@ def grade_folder(
         for chapter in handed_in
         for exercise in exercise_ids(teacher_notebooks[chapter])
     ]
-    return exercises, sorted(rows.values(), key=lambda row: row.student)
+    return exercises, list(rows.values())
 
 
 def write_csv(exercises: list[str], rows: list[Row], out: Path | str) -> None:
@@ -358,22 +532,71 @@ def main(argv: list[str] | None = None) -> int:
         metavar="BOOK_DIR",
         help="the teacher notebooks (default: the repository's book/)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"notebooks graded at the same time (default: the number of cores, {default_jobs()})",
+    )
+    parser.add_argument(
+        "--feedback",
+        metavar="DIR",
+        help="also write one Markdown file per student into DIR: status and message per exercise",
+    )
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=DEFAULT_MEMORY_GB,
+        metavar="GB",
+        help=f"address-space limit of each kernel (default: {DEFAULT_MEMORY_GB})",
+    )
+    parser.add_argument(
+        "--max-output",
+        type=float,
+        default=DEFAULT_MAX_OUTPUT_MB,
+        metavar="MB",
+        help=f"output kept per notebook; past it the cell is interrupted (default: {DEFAULT_MAX_OUTPUT_MB})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if not Path(args.submissions_dir).is_dir():
         parser.error(
             f"SUBMISSIONS_DIR: {args.submissions_dir} is not a folder of submitted notebooks"
         )
-    if not args.timeout > 0:
-        parser.error(
-            f"--timeout: should be a positive number of seconds, got {args.timeout:g}"
-        )
+    for name, value, unit in [
+        ("--timeout", args.timeout, "seconds"),
+        ("--memory", args.memory, "GB"),
+        ("--max-output", args.max_output, "MB"),
+    ]:
+        if not value > 0:
+            parser.error(
+                f"{name}: should be a positive number of {unit}, got {value:g}"
+            )
+    if args.jobs < 1:
+        parser.error(f"--jobs: should be at least 1, got {args.jobs}")
+    feedback = Path(args.feedback) if args.feedback else None
+    if feedback is not None and feedback.exists() and not feedback.is_dir():
+        parser.error(f"--feedback: {feedback} exists and is not a folder")
     try:
-        exercises, rows = grade_folder(args.submissions_dir, args.book, args.timeout)
+        exercises, rows = grade_folder(
+            args.submissions_dir,
+            args.book,
+            args.timeout,
+            jobs=args.jobs,
+            memory_gb=args.memory,
+            max_output_mb=args.max_output,
+            out=args.out,
+            progress=not args.quiet,
+        )
     except ValueError as error:
         parser.error(str(error))
     write_csv(exercises, rows, args.out)
     print(report(exercises, rows))
     print(f"\nwrote {args.out}: {len(rows)} students, {len(exercises)} exercises")
+    if feedback is not None:
+        written = write_feedback(exercises, rows, feedback, STATUSES)
+        print(f"wrote {len(written)} feedback files into {feedback}")
     return 0
 
 
