@@ -102,7 +102,8 @@ def fit(
 
     The images are moved once to the model's device; each epoch visits them in a fresh
     order drawn from a generator seeded with ``seed``. The progress bar shows the last
-    epoch's train and test loss. ``optimizer`` defaults to Adam with learning rate ``lr``.
+    epoch's train and test loss; ``progress=False`` or the environment variable
+    ``TQDM_DISABLE=1`` hides it. ``optimizer`` defaults to Adam with learning rate ``lr``.
     """
     check_int("epochs", epochs)
     check_int("batch_size", batch_size)
@@ -115,7 +116,9 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     history = History()
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    # With progress=True, `disable` is left to tqdm's default, which TQDM_DISABLE=1 sets:
+    # the book build does, so a built page carries no progress-bar widget.
+    bar = tqdm(range(epochs), desc="epochs", **({} if progress else {"disable": True}))
     for _ in bar:
         model.train()
         total = 0.0

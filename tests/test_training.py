@@ -126,3 +126,37 @@ def test_fit_rejects_empty_data():
             epochs=1,
             progress=False,
         )
+
+
+_FIT_TWO_EPOCHS = """
+import torch
+from course_utils.models.linear import LinearAutoencoder
+from course_utils.training import fit
+fit(LinearAutoencoder(bottleneck=2), torch.rand(64, 1, 28, 28), epochs=2, {progress})
+"""
+
+
+@pytest.mark.parametrize(
+    ("progress", "tqdm_disable", "bar_drawn"),
+    [("", None, True), ("", "1", False), ("progress=False", None, False)],
+)
+def test_progress_bar_obeys_progress_and_tqdm_disable(
+    progress, tqdm_disable, bar_drawn
+):
+    # tqdm reads TQDM_DISABLE when it is imported, so each case runs in a fresh interpreter
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    if tqdm_disable is not None:
+        env["TQDM_DISABLE"] = tqdm_disable
+    result = subprocess.run(
+        [sys.executable, "-c", _FIT_TWO_EPOCHS.format(progress=progress)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert ("epochs: 100%" in result.stderr) == bar_drawn, result.stderr
