@@ -1,4 +1,8 @@
-"""Figures the chapters share: image grids, labelled image rows, loss curves, 2-D latent scatters."""
+"""Figures the chapters share: image grids, labelled image rows, loss curves, 2-D latent scatters.
+
+Each draws into ``ax`` when given one, else into a new figure, and returns nothing: a cell
+that ends with one of them shows the figure and no object repr. ``plt.gca()`` gives the axes.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def _grid(images: torch.Tensor, nrow: int):
 def show_images(
     images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None
 ):
-    """Show a batch of images (``N x C x H x W`` in [0, 1]) as one grid; returns the axes."""
+    """Show a batch of images (``N x C x H x W`` in [0, 1]) as one grid."""
     if ax is None:
         rows = -(-len(images) // nrow)
         _, ax = plt.subplots(figsize=(min(nrow, len(images)) * 0.9, rows * 0.9 + 0.4))
@@ -36,7 +40,6 @@ def show_images(
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    return ax
 
 
 def show_rows(
@@ -99,7 +102,6 @@ def plot_losses(
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    return ax
 
 
 def plot_latent_2d(
@@ -127,4 +129,3 @@ def plot_latent_2d(
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
-    return ax

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .config import progress_bars
 from .data import batches
 from .validation import check_int
 
@@ -116,9 +117,7 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     history = History()
-    # With progress=True, `disable` is left to tqdm's default, which TQDM_DISABLE=1 sets:
-    # the book build does, so a built page carries no progress-bar widget.
-    bar = tqdm(range(epochs), desc="epochs", **({} if progress else {"disable": True}))
+    bar = tqdm(range(epochs), desc="epochs", disable=not (progress and progress_bars()))
     for _ in bar:
         model.train()
         total = 0.0
