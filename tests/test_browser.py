@@ -132,13 +132,18 @@ _INSPECT = """
   const overflowing = codeBlocks
     .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
     .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b));
+  // the width of 88 characters of the code font, and the room inside a code cell's padding
   const columns = codeBlocks.length ? (() => {
+    const pre = codeBlocks[0];
+    const style = getComputedStyle(pre);
     const probe = document.createElement('span');
     probe.textContent = 'x'.repeat(88);
-    codeBlocks[0].appendChild(probe);
-    const width = probe.getBoundingClientRect().width;
+    pre.appendChild(probe);
+    const needed = probe.getBoundingClientRect().width;
     probe.remove();
-    return {needed: width, shown: codeBlocks[0].clientWidth};
+    const shown = pre.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    return {needed, shown};
   })() : null;
   return {
     images, mathSources, rendered, prose: prose.join(' '),

@@ -7,6 +7,10 @@
   ``_build/vendor``, which ``make vendor`` fills from the npm registry), never from a CDN,
   so the book reads the same without a network. A missing copy stops the build with the
   command that fetches it.
+- ``static/`` beside this file: the book's CSS (code cells show 88 columns) and the
+  settings the widget manager needs (where its fonts are; MathJax 3 for its labels).
+- A script that two extensions register (sphinx-thebe's settings are, once per read) is
+  put on a page once: twice, its ``const`` declarations raise a console error.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import os
 from pathlib import Path
 
 from sphinx.errors import ConfigError
+
+STATIC = Path(__file__).parent / "static"
 
 
 def _check_static_files(app, config) -> None:
@@ -32,7 +38,30 @@ def _check_static_files(app, config) -> None:
         )
 
 
+def _add_static_folder(app, config) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
+def _scripts_once(app, pagename, templatename, context, doctree) -> None:
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        # the same script, whether its empty file name is None or ""
+        key = (
+            script.filename or "",
+            script.priority,
+            sorted(script.attributes.items()),
+        )
+        key = repr(key)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app):
     os.environ.setdefault("TQDM_DISABLE", "1")
+    app.connect("config-inited", _add_static_folder)
     app.connect("config-inited", _check_static_files)
+    app.add_css_file("course_book.css")
+    app.connect("html-page-context", _scripts_once, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
