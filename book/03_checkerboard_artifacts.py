@@ -119,8 +119,8 @@ fig.tight_layout()
 
 # %% [markdown]
 # Stacked layers compound the pattern: each layer's uneven output is the next layer's input,
-# so after two kernel-3 layers the counts range from 1 to 16 with a period of 4, and after three
-# from 1 to 64 with a period of 8. Kernel 4 stays even in the interior however many layers
+# so after two kernel-3 layers the counts range from 1 to 9 with a period of 4, and after three
+# from 1 to 25 with a period of 8. Kernel 4 stays even in the interior however many layers
 # are stacked; only the borders, where fewer copies reach, are darker.
 
 # %%
