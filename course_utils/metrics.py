@@ -45,16 +45,31 @@ def psnr(
     return float(psnr_per_image(prediction, target, data_range).mean())
 
 
+def _header(column: str) -> list[str]:
+    """A column name longer than 10 characters on two lines, cut at its most central space."""
+    spaces = [i for i, char in enumerate(column) if char == " "]
+    if len(column) <= 10 or not spaces:
+        return ["", column]
+    cut = min(spaces, key=lambda i: abs(2 * i - len(column)))
+    return [column[:cut], column[cut + 1 :]]
+
+
 def format_table(rows: Mapping[str, Mapping[str, float]], unit: str = "dB") -> str:
     """A plain-text table: one line per row name, one column per inner key, numbers to 2 decimals.
 
     ``format_table({"s&p 0.2": {"noisy": 10.2, "median": 18.3}})`` gives a header and one line.
+    Long column names take two header lines, so that the table stays narrow enough for the page.
     """
     columns = list(dict.fromkeys(column for row in rows.values() for column in row))
+    headers = [_header(column) for column in columns]
     first = max([len(name) for name in rows] + [len(unit)])
-    widths = [max(len(column), 6) for column in columns]
+    widths = [max(len(header[0]), len(header[1]), 6) for header in headers]
     lines = [
-        "  ".join([unit.ljust(first), *(c.rjust(w) for c, w in zip(columns, widths))])
+        "  ".join(
+            [label.ljust(first), *(h[i].rjust(w) for h, w in zip(headers, widths))]
+        )
+        for i, label in enumerate(["", unit])
+        if i == 1 or any(h[0] for h in headers)
     ]
     for name, row in rows.items():
         cells = [
@@ -62,4 +77,4 @@ def format_table(rows: Mapping[str, Mapping[str, float]], unit: str = "dB") -> s
             for c, w in zip(columns, widths)
         ]
         lines.append("  ".join([name.ljust(first), *cells]))
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
