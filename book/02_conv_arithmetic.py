@@ -55,22 +55,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.arithmetic import (
-    conv_matrix,
-    conv_output_size,
-    conv_transpose_output_size,
-    draw_convolution,
-    shapes_through,
-)
-from course_utils.checks.conv_arithmetic import (
-    check_mirror_decoder,
-    exercise_decoder,
-    exercise_encoder,
-)
-from course_utils.config import seed_everything
-from course_utils.notebook import show_source
+import course_utils as cu
 
-seed_everything(0)
+cu.config.seed_everything(0)
 
 # %% [markdown]
 # ## The output size of a convolution
@@ -100,14 +87,16 @@ cases = [
 ]
 fig, axes = plt.subplots(1, len(cases), figsize=(13, 3.8))
 for ax, (size, kernel, stride, padding, dilation, output_padding) in zip(axes, cases):
-    draw_convolution(size, kernel, stride, padding, dilation, output_padding, ax=ax)
+    cu.arithmetic.draw_convolution(
+        size, kernel, stride, padding, dilation, output_padding, ax=ax
+    )
 fig.tight_layout()
 
 # %% [markdown]
 # `course_utils.arithmetic.conv_output_size` is the formula, with PyTorch's argument names:
 
 # %%
-show_source(conv_output_size)
+cu.notebook.show_source(cu.arithmetic.conv_output_size)
 
 # %% [markdown]
 # We check it against PyTorch on a table of cases. The PyTorch column is the height of what
@@ -142,7 +131,7 @@ print(
     f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | {'formula':>7} {'PyTorch':>7}"
 )
 for case in conv_cases:
-    formula, pytorch = conv_output_size(*case), torch_conv_size(*case)
+    formula, pytorch = cu.arithmetic.conv_output_size(*case), torch_conv_size(*case)
     print(
         *(f"{value:>{width}}" for value, width in zip(case, (5, 6, 6, 7, 8))),
         f"| {formula:>7} {pytorch:>7}",
@@ -160,10 +149,13 @@ for case in conv_cases:
 # o' = (i' - 1)\,s - 2p + d(k - 1) + 1 + a, \qquad 0 \le a < \max(s, d),
 # $$
 #
-# pixels, where $a$ is PyTorch's `output_padding`: extra rows added on one side. With $a = 0$
-# this is exactly the inverse of the convolution formula when the floor dropped nothing; the
-# general case is relationship 14 of {cite:t}`dumoulin2016`, where $a = (i + 2p - k) \bmod s$
-# gives back the convolution's input size $i$.
+# pixels, where $a$ is PyTorch's `output_padding` (PyTorch requires it to be smaller than
+# the stride or than the dilation). With $a = 0$ this is exactly the inverse of the
+# convolution formula when the floor dropped nothing. To get back a convolution's input size
+# $i$ in general, take $a = (i + 2p - d(k - 1) - 1) \bmod s$, the remainder the floor dropped.
+# Relationship 14 of {cite:t}`dumoulin2016` is the case without dilation ($d = 1$), where
+# this is $a = (i + 2p - k) \bmod s$; their transposed-convolution relationships do not
+# include dilation.
 
 
 # %%
@@ -197,7 +189,7 @@ print(
 )
 for case in transpose_cases:
     formula, pytorch = (
-        conv_transpose_output_size(*case),
+        cu.arithmetic.conv_transpose_output_size(*case),
         torch_transpose_size(*case),
     )
     print(
@@ -217,7 +209,7 @@ for bad in [
     dict(size=1, kernel_size=1, padding=1),
 ]:
     try:
-        conv_transpose_output_size(**bad)
+        cu.arithmetic.conv_transpose_output_size(**bad)
     except ValueError as error:
         print(f"{bad}: ValueError: {error}")
 
@@ -230,7 +222,7 @@ for bad in [
 # pixel $r$ sees, and zeros elsewhere. `conv_matrix` builds $C$ from those two loops:
 
 # %%
-show_source(conv_matrix)
+cu.notebook.show_source(cu.arithmetic.conv_matrix)
 
 # %% [markdown]
 # Here is $C$ for a 3 × 3 kernel on a 4 × 4 input (the running example of {cite:t}`dumoulin2016`)
@@ -240,8 +232,8 @@ show_source(conv_matrix)
 
 # %%
 kernel = torch.arange(1.0, 10.0).reshape(3, 3)
-C_plain = conv_matrix(kernel, 4)
-C_strided = conv_matrix(kernel, 5, stride=2, padding=1)
+C_plain = cu.arithmetic.conv_matrix(kernel, 4)
+C_strided = cu.arithmetic.conv_matrix(kernel, 5, stride=2, padding=1)
 fig, axes = plt.subplots(
     1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [16, 25]}
 )
@@ -264,7 +256,7 @@ fig.tight_layout()
 # %%
 weight = torch.randn(1, 1, 3, 3, dtype=torch.float64)
 x = torch.randn(1, 1, 5, 5, dtype=torch.float64)
-C = conv_matrix(weight, 5, stride=2, padding=1)
+C = cu.arithmetic.conv_matrix(weight, 5, stride=2, padding=1)
 y = F.conv2d(x, weight, stride=2, padding=1)
 from_matrix = (C @ x.flatten()).reshape(y.shape)
 print(
@@ -286,14 +278,16 @@ assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
 #
 # Because of the floor in the convolution formula, a stride-2 convolution with kernel 3 and
 # padding 1 maps *both* 13 and 14 pixels to 7. Its transpose therefore cannot know which size to
-# return: $C$ for a 13-pixel input has 13 columns, for a 14-pixel input 14. PyTorch's
-# `ConvTranspose2d` returns the smaller one, and `output_padding` (here 0 or 1) asks for the
-# larger one: it adds the rows that the convolution's rounding dropped. It does not pad with
-# zeros; the extra row receives the kernel's contributions like any other.
+# return: $C$ for a 13 × 13 input has 169 columns, for a 14 × 14 input 196 (the shapes are
+# printed below), and $C^\top$ must produce one of them. PyTorch's `ConvTranspose2d` returns
+# the smallest size, and `output_padding` $a$ *selects* another of the sizes that share the
+# same output: $a = 1$ asks for 14. It does not bring back what the convolution's rounding
+# dropped (those input pixels never reached the output, so nothing can restore them), and it
+# is not zero padding either.
 
 # %%
 for size in (13, 14):
-    C_size = conv_matrix(torch.ones(3, 3), size, stride=2, padding=1)
+    C_size = cu.arithmetic.conv_matrix(torch.ones(3, 3), size, stride=2, padding=1)
     y_size = F.conv2d(
         torch.zeros(1, 1, size, size), torch.ones(1, 1, 3, 3), stride=2, padding=1
     )
@@ -313,11 +307,43 @@ for output_padding in (0, 1):
         f"ConvTranspose2d(k=3, s=2, p=1, output_padding={output_padding}): 7 x 7 -> "
         f"{back.shape[-2]} x {back.shape[-1]}"
     )
-assert conv_output_size(13, 3, 2, 1) == conv_output_size(14, 3, 2, 1) == 7
-assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)] == [
+assert (
+    cu.arithmetic.conv_output_size(13, 3, 2, 1)
+    == cu.arithmetic.conv_output_size(14, 3, 2, 1)
+    == 7
+)
+assert [
+    cu.arithmetic.conv_transpose_output_size(7, 3, 2, 1, output_padding=a)
+    for a in (0, 1)
+] == [
     13,
     14,
 ]
+
+# %% [markdown]
+# What is in the extra row? A transposed convolution first computes its *full* output,
+# $(i' - 1)s + k$ rows, then crops $p$ rows at the top and $p - a$ at the bottom. So while
+# $a \le p$ the extra row is a row of the full output that the padding would otherwise have
+# cropped: computed by the kernel like any other. Only rows beyond the full output, when
+# $a > p$, hold nothing but the bias. A tiny example with a 3 × 3 input of ones, a 3 × 3
+# kernel of ones and stride 2 (the last row of each output):
+
+# %%
+ones_in, ones_kernel = torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3)
+full = F.conv_transpose2d(ones_in, ones_kernel, stride=2)  # 7 x 7, nothing cropped
+print("full output, last two rows:", full[0, 0, -2:].tolist())
+for padding, output_padding in ((1, 0), (1, 1), (0, 1)):
+    out = F.conv_transpose2d(
+        ones_in, ones_kernel, stride=2, padding=padding, output_padding=output_padding
+    )
+    print(
+        f"padding {padding}, output_padding {output_padding}: {tuple(out.shape[-2:])}, "
+        f"last row {out[0, 0, -1].tolist()}"
+    )
+with_a = F.conv_transpose2d(ones_in, ones_kernel, stride=2, padding=1, output_padding=1)
+assert torch.equal(with_a[0, 0], full[0, 0, 1:, 1:])  # the uncropped row, computed
+beyond = F.conv_transpose2d(ones_in, ones_kernel, stride=2, output_padding=1)
+assert beyond[0, 0, -1].abs().sum() == 0  # a > p: a row past the full output is empty
 
 # %% [markdown]
 # ## A decoder that mirrors an encoder
@@ -327,8 +353,9 @@ assert [conv_transpose_output_size(7, 3, 2, 1, output_padding=a) for a in (0, 1)
 # that turns the 7 × 7 map into a single position with many channels (7 → 1), the bottleneck.
 # The decoder runs the same steps backwards with transposed convolutions: the kernel-7 one turns
 # 1 into 7, and each stride-2 one must turn 7 into 14 and 14 into 28. With $k = 3$, $s = 2$,
-# $p = 1$ the formula gives $(7 - 1) \cdot 2 - 2 + 3 + a = 13 + a$, so $a = 1$: the row that the
-# encoder's rounding dropped (28 and 27 both go to 14) comes back. We print the shape after every
+# $p = 1$ the formula gives $(7 - 1) \cdot 2 - 2 + 3 + a = 13 + a$, so $a = 1$: of the two
+# sizes that the encoder's convolution maps to 7 (13 and 14), it selects 14, the one the
+# encoder started from. We print the shape after every
 # layer.
 
 # %%
@@ -353,7 +380,7 @@ for name, part, inputs in [
     ("decoder", decoder, encoder(images)),
 ]:
     print(name)
-    for layer, shape in shapes_through(part, inputs):
+    for layer, shape in cu.arithmetic.shapes_through(part, inputs):
         print(f"  {str(shape):>18}  after {layer}")
 assert decoder(encoder(images)).shape == images.shape
 
@@ -375,7 +402,9 @@ except ImportError:  # without ipywidgets the static figures above still tell th
 
 def explore(kernel_size=3, stride=2, padding=1, dilation=1, output_padding=0, size=7):
     try:
-        draw_convolution(size, kernel_size, stride, padding, dilation, output_padding)
+        cu.arithmetic.draw_convolution(
+            size, kernel_size, stride, padding, dilation, output_padding
+        )
         plt.show()
     except ValueError as error:
         print(f"PyTorch would refuse this: {error}")
@@ -403,30 +432,34 @@ if widgets is not None:
 # Choose `decoder_padding` and `decoder_output_padding` (each a list of three integers, the
 # first decoder layer first) so that the decoder's sizes are the encoder's sizes backwards,
 # ending at 28 × 28. Work it out with the formula first, then check it with
-# `conv_transpose_output_size` or by printing `shapes_through(exercise_decoder(...), codes)`.
+# `cu.arithmetic.conv_transpose_output_size` or by printing `cu.arithmetic.shapes_through(exercise_decoder(...), codes)`.
 #
 # The check cell below is the exercise's public check: it builds your decoder in PyTorch and
 # compares its size after every layer with the encoder's.
 
 # %%
+from course_utils.checks.conv_arithmetic import exercise_decoder, exercise_encoder
+
 exercise_codes = exercise_encoder()(images)
-for layer, shape in shapes_through(exercise_encoder(), images):
+for layer, shape in cu.arithmetic.shapes_through(exercise_encoder(), images):
     print(f"  {str(shape):>18}  after {layer}")
 
 # %% tags=["solution", "ex-2.1"]
 ### BEGIN SOLUTION
 # layer 1: (4 - 1) * 2 - 2p + 3 + a = 7   -> p = 1, a = 0
-# layer 2: (7 - 1) * 2 - 2p + 5 + a = 14  -> p = 2, a = 1 (the encoder's 14 -> 7 dropped a row)
+# layer 2: (7 - 1) * 2 - 2p + 5 + a = 14  -> p = 2, a = 1 (13 and 14 both go to 7)
 # layer 3: (14 - 1) * 2 - 2p + 5 + a = 28 -> p = 2, a = 1
 decoder_padding = [1, 2, 2]
 decoder_output_padding = [0, 1, 1]
-for layer, shape in shapes_through(
+for layer, shape in cu.arithmetic.shapes_through(
     exercise_decoder(decoder_padding, decoder_output_padding), exercise_codes
 ):
     print(f"  {str(shape):>18}  after {layer}")
 ### END SOLUTION
 
 # %% tags=["check", "ex-2.1"]
+from course_utils.checks.conv_arithmetic import check_mirror_decoder
+
 check_mirror_decoder(decoder_padding, decoder_output_padding)
 
 # %% [markdown]

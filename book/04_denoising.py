@@ -48,7 +48,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
-# As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
+# As in every chapter, `cu.config.by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
 # for a quick test run; seeds are fixed, so the numbers on this page come out the same every run.
 
 # %%
@@ -56,36 +56,17 @@ from functools import partial
 
 import torch
 
-from course_utils.baselines import median_filter
-from course_utils.checks.denoising import check_fashion_denoising
-from course_utils.config import by_scale, get_device, is_tiny, seed_everything
-from course_utils.corruption import (
-    gaussian_noise,
-    restoration_loss,
-    salt_and_pepper,
-)
-from course_utils.data import DataUnavailable, load_fashion_mnist, load_mnist
-from course_utils.metrics import format_table, psnr
-from course_utils.models.conv import (
-    BlockAutoencoder,
-    ConvAutoencoder,
-    DownBlock,
-    ResidualBlock,
-    UpBlock,
-)
-from course_utils.notebook import show_source
-from course_utils.plotting import plot_losses, show_rows
-from course_utils.training import apply_in_batches, fit
+import course_utils as cu
 
-seed_everything(0)
-device = get_device()
-EPOCHS = by_scale(tiny=1, book=8)
-EPOCHS_CLEAN = by_scale(tiny=1, book=4)  # the first, clean-only stage
+cu.config.seed_everything(0)
+device = cu.config.get_device()
+EPOCHS = cu.config.by_scale(tiny=1, book=8)
+EPOCHS_CLEAN = cu.config.by_scale(tiny=1, book=4)  # the first, clean-only stage
 LR = 3e-3
-LATENT = by_scale(tiny=16, book=64)
-CHANNELS = by_scale(tiny=(8, 16), book=(16, 32))
+LATENT = cu.config.by_scale(tiny=16, book=64)
+CHANNELS = cu.config.by_scale(tiny=(8, 16), book=(16, 32))
 print(
-    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+    f"device: {device}, scale: {cu.config.scale()}, "
     f"epochs per model: {EPOCHS}, bottleneck: {LATENT} numbers"
 )
 
@@ -105,14 +86,18 @@ print(
 # call. We evaluate four settings, two levels of each kind.
 
 # %%
-train = load_mnist("train", limit=by_scale(tiny=400, book=4_000, full=None))
-test = load_mnist("test", limit=by_scale(tiny=200, book=1_000, full=None))
+train = cu.data.load_mnist(
+    "train", limit=cu.config.by_scale(tiny=400, book=4_000, full=None)
+)
+test = cu.data.load_mnist(
+    "test", limit=cu.config.by_scale(tiny=200, book=1_000, full=None)
+)
 
 NOISES = {
-    "salt-and-pepper 0.1": partial(salt_and_pepper, amount=0.1),
-    "salt-and-pepper 0.2": partial(salt_and_pepper, amount=0.2),
-    "Gaussian 0.2": partial(gaussian_noise, std=0.2),
-    "Gaussian 0.4": partial(gaussian_noise, std=0.4),
+    "salt-and-pepper 0.1": partial(cu.corruption.salt_and_pepper, amount=0.1),
+    "salt-and-pepper 0.2": partial(cu.corruption.salt_and_pepper, amount=0.2),
+    "Gaussian 0.2": partial(cu.corruption.gaussian_noise, std=0.2),
+    "Gaussian 0.4": partial(cu.corruption.gaussian_noise, std=0.4),
 }
 
 
@@ -123,7 +108,7 @@ def noisy_test_images(name: str) -> torch.Tensor:
 
 examples = {"clean": test.images}
 examples.update({name: noisy_test_images(name) for name in NOISES})
-show_rows(examples, title="the four noise settings of this chapter")
+cu.plotting.show_rows(examples, title="the four noise settings of this chapter")
 # %% [markdown]
 # ## Measuring quality: PSNR
 #
@@ -147,10 +132,10 @@ results = {}
 for name in NOISES:
     noisy = noisy_test_images(name)
     results[name] = {
-        "noisy input": psnr(noisy, test.images),
-        "median 3×3": psnr(median_filter(noisy), test.images),
+        "noisy input": cu.metrics.psnr(noisy, test.images),
+        "median 3×3": cu.metrics.psnr(cu.baselines.median_filter(noisy), test.images),
     }
-print(format_table(results))
+print(cu.tables.format_table(results, "PSNR (dB)"))
 
 # %% [markdown]
 # ## A convolutional autoencoder
@@ -164,30 +149,30 @@ print(format_table(results))
 # images.
 
 # %%
-show_source(ConvAutoencoder)
+cu.notebook.show_source(cu.models.conv.ConvAutoencoder)
 
 # %% [markdown]
 # Running one image through the layers confirms the sizes:
 
 # %%
-conv_model = ConvAutoencoder(latent=LATENT, channels=CHANNELS).to(device)
-x = test.images[:1].to(device)
-for layer in [*conv_model.encoder, *conv_model.decoder]:
-    x = layer(x)
-    if not isinstance(layer, (torch.nn.ReLU, torch.nn.Sigmoid)):
-        print(f"{type(layer).__name__:16s} -> {tuple(x.shape[1:])}")
+conv_model = cu.models.conv.ConvAutoencoder(latent=LATENT, channels=CHANNELS).to(device)
+layers = torch.nn.Sequential(*conv_model.encoder, *conv_model.decoder)
+for layer, shape in cu.arithmetic.shapes_through(layers, test.images[:1].to(device)):
+    print(f"{str(shape):>16}  after {layer}")
 
 # %% [markdown]
 # First the model learns to copy clean digits with the MSE loss of chapter 1:
 
 # %%
-seed_everything(0)
-clean_history = fit(
+cu.config.seed_everything(0)
+clean_history = cu.training.fit(
     conv_model, train.images, test.images, epochs=EPOCHS_CLEAN, lr=LR, batch_size=64
 )
-reconstructions = apply_in_batches(conv_model, test.images)
-print(f"clean reconstructions: PSNR {psnr(reconstructions, test.images):.2f} dB")
-show_rows(
+reconstructions = cu.training.apply_in_batches(conv_model, test.images)
+print(
+    f"clean reconstructions: PSNR {cu.metrics.psnr(reconstructions, test.images):.2f} dB"
+)
+cu.plotting.show_rows(
     {"clean": test.images, "reconstruction": reconstructions},
     title="convolutional autoencoder on clean digits",
 )
@@ -205,8 +190,8 @@ show_rows(
 # The noise must be **drawn afresh for every batch**. With one fixed noisy copy of the training
 # set, a large enough model can learn those particular specks by heart; with new noise every
 # time, the only thing that helps is to learn what clean digits look like. The batch loss
-# `restoration_loss(corrupt)` does exactly that: it owns a seeded generator and corrupts each
-# batch with new noise before the model sees it, so the course's `fit` loop stays unchanged.
+# `cu.corruption.restoration_loss(corrupt)` does exactly that: it owns a seeded generator and corrupts each
+# batch with new noise before the model sees it, so the course's `cu.training.fit` loop stays unchanged.
 #
 # We train one *blind* denoiser for all four settings: every batch gets one of them at random.
 
@@ -218,7 +203,8 @@ def mixed_noise(images: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     return list(NOISES.values())[choice](images, generator=generator)
 
 
-denoising_loss = restoration_loss(mixed_noise, seed=0)
+denoising_loss = cu.corruption.restoration_loss(mixed_noise, seed=0)
+cu.notebook.show_source(cu.corruption.restoration_loss)
 
 # %% [markdown]
 # What does the autoencoder trained on clean digits make of noisy ones? It can only draw what it
@@ -228,16 +214,16 @@ denoising_loss = restoration_loss(mixed_noise, seed=0)
 
 # %%
 for name in NOISES:
-    outputs = apply_in_batches(conv_model, noisy_test_images(name))
-    results[name]["AE, clean-trained"] = psnr(outputs, test.images)
+    outputs = cu.training.apply_in_batches(conv_model, noisy_test_images(name))
+    results[name]["AE, clean-trained"] = cu.metrics.psnr(outputs, test.images)
 
 # %% [markdown]
 # Now we keep training the same network, as a denoiser. Its test loss is the MSE between its
 # outputs for noisy test images and the clean ones.
 
 # %%
-seed_everything(0)
-conv_history = fit(
+cu.config.seed_everything(0)
+conv_history = cu.training.fit(
     conv_model,
     train.images,
     test.images,
@@ -247,9 +233,9 @@ conv_history = fit(
     loss_fn=denoising_loss,
 )
 for name in NOISES:
-    denoised = apply_in_batches(conv_model, noisy_test_images(name))
-    results[name]["AE, denoiser"] = psnr(denoised, test.images)
-print(format_table(results))
+    denoised = cu.training.apply_in_batches(conv_model, noisy_test_images(name))
+    results[name]["AE, denoiser"] = cu.metrics.psnr(denoised, test.images)
+print(cu.tables.format_table(results, "PSNR (dB)"))
 
 # %% [markdown]
 # ## Scaling the architecture: blocks and skip connections
@@ -259,8 +245,8 @@ print(format_table(results))
 # normalisation, ReLU); an **up block** is its mirror image with a transposed convolution:
 
 # %%
-show_source(DownBlock)
-show_source(UpBlock)
+cu.notebook.show_source(cu.models.conv.DownBlock)
+cu.notebook.show_source(cu.models.conv.UpBlock)
 
 # %% [markdown]
 # Stacking more layers does not automatically help: a deeper plain network is harder to
@@ -277,7 +263,7 @@ show_source(UpBlock)
 # `skip=False` the same block runs without the sum: the plain baseline.
 
 # %%
-show_source(ResidualBlock)
+cu.notebook.show_source(cu.models.conv.ResidualBlock)
 
 # %% [markdown]
 # `BlockAutoencoder` keeps the encoder and bottleneck of `ConvAutoencoder`, built from down
@@ -285,26 +271,28 @@ show_source(ResidualBlock)
 # from the same seed, once with skip connections and once without, on the same noise.
 
 # %%
-show_source(BlockAutoencoder)
+cu.notebook.show_source(cu.models.conv.BlockAutoencoder)
 
 # %%
 block_histories, block_models = {}, {}
 for name, residual in [("plain", False), ("residual", True)]:
-    seed_everything(0)
-    block_models[name] = BlockAutoencoder(
+    cu.config.seed_everything(0)
+    block_models[name] = cu.models.conv.BlockAutoencoder(
         latent=LATENT, channels=CHANNELS, residual=residual
     ).to(device)
-    block_histories[name] = fit(
+    block_histories[name] = cu.training.fit(
         block_models[name],
         train.images,
         test.images,
         epochs=EPOCHS,
         lr=LR,
         batch_size=64,
-        loss_fn=restoration_loss(mixed_noise, seed=0),
+        loss_fn=cu.corruption.restoration_loss(mixed_noise, seed=0),
     )
     print(f"{name} decoder: final test loss {block_histories[name].test_loss[-1]:.4f}")
-plot_losses(block_histories, title="denoising loss: plain vs residual decoder")
+cu.plotting.plot_losses(
+    block_histories, title="denoising loss: plain vs residual decoder"
+)
 # %% [markdown]
 # The residual decoder's loss falls faster from the first epoch: the skip connections give the
 # optimiser an easy path. The table adds both block models; the last column is the denoiser we
@@ -317,9 +305,9 @@ for name in NOISES:
         ("plain blocks", block_models["plain"]),
         ("residual blocks", denoiser),
     ]:
-        outputs = apply_in_batches(model, noisy_test_images(name))
-        results[name][label] = psnr(outputs, test.images)
-print(format_table(results))
+        outputs = cu.training.apply_in_batches(model, noisy_test_images(name))
+        results[name][label] = cu.metrics.psnr(outputs, test.images)
+print(cu.tables.format_table(results, "PSNR (dB)"))
 
 # %% [markdown]
 # ## Looking at the results
@@ -330,11 +318,11 @@ print(format_table(results))
 # %%
 for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
     noisy = noisy_test_images(name)
-    show_rows(
+    cu.plotting.show_rows(
         {
             "noisy": noisy,
-            "median 3×3": median_filter(noisy),
-            "autoencoder": apply_in_batches(denoiser, noisy),
+            "median 3×3": cu.baselines.median_filter(noisy),
+            "autoencoder": cu.training.apply_in_batches(denoiser, noisy),
             "clean": test.images,
         },
         title=name,
@@ -354,12 +342,13 @@ for name in ["salt-and-pepper 0.2", "Gaussian 0.4"]:
 # scale.)
 
 # %%
-if not is_tiny():
+if not cu.config.is_tiny():
     row = results["salt-and-pepper 0.2"]
     assert row["residual blocks"] > row["median 3×3"], "should beat the median filter"
     for name, row in results.items():
         assert row["residual blocks"] > row["noisy input"], f"{name}: not denoised"
-assert apply_in_batches(denoiser, noisy).shape == test.images.shape  # at every scale
+# at every scale
+assert cu.training.apply_in_batches(denoiser, noisy).shape == test.images.shape
 
 # %% [markdown]
 # ## Exercise ex-4.1: denoising clothes with a digit denoiser
@@ -380,31 +369,31 @@ assert apply_in_batches(denoiser, noisy).shape == test.images.shape  # at every 
 # denoiser's. When Fashion-MNIST cannot be downloaded here, it says so and skips.
 
 # %% tags=["solution", "ex-4.1"]
-N_FASHION = by_scale(tiny=200, book=1000)
+N_FASHION = cu.config.by_scale(tiny=200, book=1000)
 ### BEGIN SOLUTION
 try:
-    fashion = load_fashion_mnist("test", limit=N_FASHION)
-except DataUnavailable as error:
+    fashion = cu.data.load_fashion_mnist("test", limit=N_FASHION)
+except cu.data.DataUnavailable as error:
     print(f"Fashion-MNIST is not available here, so this exercise is skipped: {error}")
     fashion_results = None
 else:
     generator = torch.Generator().manual_seed(0)
-    noisy = salt_and_pepper(fashion.images, 0.2, generator=generator)
+    noisy = cu.corruption.salt_and_pepper(fashion.images, 0.2, generator=generator)
     fashion_results = {
         "clean": fashion.images,
         "noisy": noisy,
-        "denoised": apply_in_batches(denoiser, noisy),
+        "denoised": cu.training.apply_in_batches(denoiser, noisy),
     }
     for key, images in [
         ("noisy", noisy),
-        ("median", median_filter(noisy)),
+        ("median", cu.baselines.median_filter(noisy)),
         ("denoised", fashion_results["denoised"]),
     ]:
-        fashion_results[f"psnr_{key}"] = psnr(images, fashion.images)
-    show_rows(
+        fashion_results[f"psnr_{key}"] = cu.metrics.psnr(images, fashion.images)
+    cu.plotting.show_rows(
         {
             "noisy": noisy,
-            "median 3×3": median_filter(noisy),
+            "median 3×3": cu.baselines.median_filter(noisy),
             "MNIST denoiser": fashion_results["denoised"],
             "clean": fashion.images,
         },
@@ -413,6 +402,8 @@ else:
 ### END SOLUTION
 
 # %% tags=["check", "ex-4.1"]
+from course_utils.checks.denoising import check_fashion_denoising
+
 check_fashion_denoising(
     denoiser,
     fashion_results,

@@ -45,33 +45,21 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
 
 # %% [markdown]
-# As in every chapter, `by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
+# As in every chapter, `cu.config.by_scale` picks sizes for the book's scale or, with `COURSE_TINY=1`,
 # for a quick test run; seeds are fixed, so the numbers on this page come out the same every run.
 
 # %%
 import torch
 
-from course_utils.baselines import upsample
-from course_utils.checks.super_resolution import (
-    check_cifar_super_resolution,
-    check_super_resolution_4x,
-)
-from course_utils.config import by_scale, get_device, is_tiny, seed_everything
-from course_utils.corruption import downscale, restoration_loss
-from course_utils.data import DataUnavailable, load_cifar10, load_mnist
-from course_utils.metrics import format_table, psnr
-from course_utils.models.conv import SuperResolution
-from course_utils.notebook import show_source
-from course_utils.plotting import plot_losses, show_rows
-from course_utils.training import apply_in_batches, fit
+import course_utils as cu
 
-seed_everything(0)
-device = get_device()
-EPOCHS = by_scale(tiny=1, book=4)
+cu.config.seed_everything(0)
+device = cu.config.get_device()
+EPOCHS = cu.config.by_scale(tiny=1, book=4)
 LR = 3e-3
-CHANNELS = by_scale(tiny=8, book=16)
+CHANNELS = cu.config.by_scale(tiny=8, book=16)
 print(
-    f"device: {device}, scale: {'tiny' if is_tiny() else 'default'}, "
+    f"device: {device}, scale: {cu.config.scale()}, "
     f"epochs per model: {EPOCHS}, channels: {CHANNELS}"
 )
 
@@ -85,14 +73,18 @@ print(
 # y_{ij} = \frac{1}{f^2} \sum_{a=0}^{f-1} \sum_{b=0}^{f-1} x_{f i + a,\, f j + b},
 # $$
 #
-# which is what a sensor with $f$ times larger pixels would record. `downscale(x, factor)` in
+# which is what a sensor with $f$ times larger pixels would record. `cu.corruption.downscale(x, factor)` in
 # `course_utils.corruption` does this with average pooling. Four pixels become one, so three
 # quarters of the numbers are gone, and with them the sharp edges of the strokes.
 
 # %%
-train = load_mnist("train", limit=by_scale(tiny=400, book=4_000, full=None))
-test = load_mnist("test", limit=by_scale(tiny=200, book=1_000, full=None))
-small_test = downscale(test.images, 2)
+train = cu.data.load_mnist(
+    "train", limit=cu.config.by_scale(tiny=400, book=4_000, full=None)
+)
+test = cu.data.load_mnist(
+    "test", limit=cu.config.by_scale(tiny=200, book=1_000, full=None)
+)
+small_test = cu.corruption.downscale(test.images, 2)
 print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
 
 # %% [markdown]
@@ -100,19 +92,26 @@ print(f"{tuple(test.images.shape[1:])} -> {tuple(small_test.shape[1:])}")
 #
 # Interpolation guesses the missing pixels from the neighbouring known ones, the same way for
 # every image. **Nearest-neighbour** repeats each pixel $f \times f$ times. **Bicubic**
-# interpolation fits a cubic polynomial through 4 × 4 neighbours and is smoother; it can
-# overshoot at sharp edges, so we clip it to [0, 1]. Both come from
+# interpolation, in PyTorch, is Keys' cubic convolution {cite:p}`keys1981` with $a = -0.75$: each
+# new pixel is a weighted sum of its 4 × 4 nearest known pixels, the weights given per axis by
+# a piecewise-cubic kernel (the tests of `course_utils` rebuild it from Keys' formula). It is
+# smoother; its kernel has negative lobes, so it can overshoot at sharp edges, and we clip it
+# to [0, 1]. Both come from
 # `torch.nn.functional.interpolate`. We score everything with the PSNR of chapter 4 (mean over
 # the test images, in dB; higher is better).
 
 # %%
 results = {
     "2× (14 → 28)": {
-        "nearest": psnr(upsample(small_test, 2, "nearest"), test.images),
-        "bicubic": psnr(upsample(small_test, 2, "bicubic"), test.images),
+        "nearest": cu.metrics.psnr(
+            cu.baselines.upsample(small_test, 2, "nearest"), test.images
+        ),
+        "bicubic": cu.metrics.psnr(
+            cu.baselines.upsample(small_test, 2, "bicubic"), test.images
+        ),
     }
 }
-print(format_table(results))
+print(cu.tables.format_table(results, "PSNR (dB)"))
 
 # %% [markdown]
 # ## A super-resolution network
@@ -125,40 +124,36 @@ print(format_table(results))
 # version, and the network only has to learn the *decoder*.
 
 # %%
-show_source(SuperResolution)
+cu.notebook.show_source(cu.models.conv.SuperResolution)
 
 # %% [markdown]
 # Training pairs are made on the fly, like the noisy inputs of chapter 4: the batch loss
-# shrinks each clean batch with `downscale` and compares the model's output with the original.
-
+# shrinks each clean batch with `cu.corruption.downscale` and compares the model's output
+# with the original. Downscaling draws no random numbers, so the corruption ignores the
+# generator that `cu.corruption.restoration_loss` hands it.
 
 # %%
-def halve(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """The low-resolution input: area downscaling by 2 (no randomness needed)."""
-    return downscale(images, 2)
-
-
-seed_everything(0)
-model_2x = SuperResolution(factor=2, channels=CHANNELS).to(device)
-history_2x = fit(
+cu.config.seed_everything(0)
+model_2x = cu.models.conv.SuperResolution(factor=2, channels=CHANNELS).to(device)
+history_2x = cu.training.fit(
     model_2x,
     train.images,
     test.images,
     epochs=EPOCHS,
     lr=LR,
     batch_size=64,
-    loss_fn=restoration_loss(halve),
+    loss_fn=cu.corruption.restoration_loss(lambda x, _: cu.corruption.downscale(x, 2)),
 )
-plot_losses(history_2x, title="super-resolution 14 → 28")
+cu.plotting.plot_losses(history_2x, title="super-resolution 14 → 28")
 # %%
-sr_test = apply_in_batches(model_2x, small_test)
-results["2× (14 → 28)"]["network"] = psnr(sr_test, test.images)
-print(format_table(results))
-show_rows(
+sr_test = cu.training.apply_in_batches(model_2x, small_test)
+results["2× (14 → 28)"]["network"] = cu.metrics.psnr(sr_test, test.images)
+print(cu.tables.format_table(results, "PSNR (dB)"))
+cu.plotting.show_rows(
     {
         "14 × 14 input": small_test,
-        "nearest": upsample(small_test, 2, "nearest"),
-        "bicubic": upsample(small_test, 2, "bicubic"),
+        "nearest": cu.baselines.upsample(small_test, 2, "nearest"),
+        "bicubic": cu.baselines.upsample(small_test, 2, "bicubic"),
         "network": sr_test,
         "original": test.images,
     },
@@ -172,7 +167,7 @@ show_rows(
 # briefly).
 
 # %%
-if not is_tiny():
+if not cu.config.is_tiny():
     row = results["2× (14 → 28)"]
     assert row["network"] > row["bicubic"] > row["nearest"], row
 assert sr_test.shape == test.images.shape  # at every scale
@@ -192,41 +187,42 @@ assert sr_test.shape == test.images.shape  # at every scale
 # What does the 4× model make of noise? Why?
 #
 # The check makes sure that `sr_4x` and `noise_out` are your model's outputs for the right
-# inputs, that the outputs are 28 × 28, and (at the book's scale) that the model beats nearest
-# upsampling.
+# inputs, that the outputs are 28 × 28, that the model has weights to train (a fixed
+# interpolation is the baseline, not an answer), that `noise_in` looks like uniform noise
+# rather than digits, and (at the book's scale) that the model beats nearest upsampling.
 
 # %% tags=["solution", "ex-5.1"]
-EPOCHS_4X = by_scale(tiny=1, book=4)
+EPOCHS_4X = cu.config.by_scale(tiny=1, book=4)
 
 
 ### BEGIN SOLUTION
-def quarter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    return downscale(images, 4)
-
-
-seed_everything(0)
-model_4x = SuperResolution(factor=4, channels=CHANNELS).to(device)
-fit(
+cu.config.seed_everything(0)
+model_4x = cu.models.conv.SuperResolution(factor=4, channels=CHANNELS).to(device)
+cu.training.fit(
     model_4x,
     train.images,
     test.images,
     epochs=EPOCHS_4X,
     lr=LR,
     batch_size=64,
-    loss_fn=restoration_loss(quarter),
+    loss_fn=cu.corruption.restoration_loss(lambda x, _: cu.corruption.downscale(x, 4)),
 )
-tiny_test = downscale(test.images, 4)
-sr_4x = apply_in_batches(model_4x, tiny_test)
+tiny_test = cu.corruption.downscale(test.images, 4)
+sr_4x = cu.training.apply_in_batches(model_4x, tiny_test)
 results["4× (7 → 28)"] = {
-    "nearest": psnr(upsample(tiny_test, 4, "nearest"), test.images),
-    "bicubic": psnr(upsample(tiny_test, 4, "bicubic"), test.images),
-    "network": psnr(sr_4x, test.images),
+    "nearest": cu.metrics.psnr(
+        cu.baselines.upsample(tiny_test, 4, "nearest"), test.images
+    ),
+    "bicubic": cu.metrics.psnr(
+        cu.baselines.upsample(tiny_test, 4, "bicubic"), test.images
+    ),
+    "network": cu.metrics.psnr(sr_4x, test.images),
 }
-print(format_table(results))
+print(cu.tables.format_table(results, "PSNR (dB)"))
 
 noise_in = torch.rand(10, 1, 7, 7, generator=torch.Generator().manual_seed(0))
-noise_out = apply_in_batches(model_4x, noise_in)
-show_rows(
+noise_out = cu.training.apply_in_batches(model_4x, noise_in)
+cu.plotting.show_rows(
     {
         "7 × 7 input": tiny_test,
         "network": sr_4x,
@@ -239,6 +235,8 @@ show_rows(
 ### END SOLUTION
 
 # %% tags=["check", "ex-5.1"]
+from course_utils.checks.super_resolution import check_super_resolution_4x
+
 check_super_resolution_4x(model_4x, sr_4x, noise_in, noise_out, test.images)
 
 # %% [markdown]
@@ -246,10 +244,16 @@ check_super_resolution_4x(model_4x, sr_4x, noise_in, noise_out, test.images)
 # shows blurred patches; it is sometimes wrong where two digits have similar blobs. Fed pure
 # noise, it does not return noise: it draws stroke-like pieces, bright ridges on a dark
 # background, where the noise happens to be bright. The network can only produce what it has
-# learnt that a high-resolution image looks like, and for every input it draws the most
-# digit-like image that could have produced it. This is a strength on digits and a danger
-# elsewhere: a super-resolution network invents plausible detail, so its output is not evidence
-# of what the original showed.
+# learnt that a high-resolution image looks like. More precisely, a network trained with the
+# mean squared error learns (as far as it can) the *conditional mean* of the high-resolution
+# image given the low-resolution one: the average of all the digits that could have produced
+# this blob, weighted by how often they do. That average is why its outputs are blurred where
+# the small image is ambiguous: two possible strokes become two faint ones. It is not the most
+# likely image, let alone the true one. Minimising the squared error is maximising a Gaussian
+# likelihood of fixed variance, the view of a decoder as a probability model that the
+# variational autoencoder (chapter 6) makes explicit. This is a strength on digits and a danger
+# elsewhere: a super-resolution network fills in detail typical of its training images, so its
+# output is not evidence of what the original showed.
 #
 # ## Exercise ex-5.2 (optional): colour images
 #
@@ -262,45 +266,53 @@ check_super_resolution_4x(model_4x, sr_4x, noise_in, noise_out, test.images)
 # `cifar_results = None`; the check then skips.
 
 # %% tags=["solution", "ex-5.2"]
-N_CIFAR = by_scale(tiny=200, book=10_000)
+N_CIFAR = cu.config.by_scale(tiny=200, book=10_000)
 ### BEGIN SOLUTION
 try:
-    cifar_train = load_cifar10("train", limit=N_CIFAR)
-    cifar_test = load_cifar10("test", limit=by_scale(tiny=100, book=1000))
-except DataUnavailable as error:
+    cifar_train = cu.data.load_cifar10("train", limit=N_CIFAR)
+    cifar_test = cu.data.load_cifar10(
+        "test", limit=cu.config.by_scale(tiny=100, book=1000)
+    )
+except cu.data.DataUnavailable as error:
     print(f"CIFAR-10 is not available here, so this exercise is skipped: {error}")
     model_cifar, cifar_results = None, None
 else:
-    seed_everything(0)
-    model_cifar = SuperResolution(factor=2, channels=32, image_channels=3).to(device)
-    fit(
+    cu.config.seed_everything(0)
+    model_cifar = cu.models.conv.SuperResolution(
+        factor=2, channels=32, image_channels=3
+    ).to(device)
+    cu.training.fit(
         model_cifar,
         cifar_train.images,
         epochs=EPOCHS,
         lr=LR,
         batch_size=64,
-        loss_fn=restoration_loss(halve),
+        loss_fn=cu.corruption.restoration_loss(
+            lambda x, _: cu.corruption.downscale(x, 2)
+        ),
     )
     clean = cifar_test.images
-    small_cifar = downscale(clean, 2)
-    bicubic = upsample(small_cifar, 2, "bicubic")
-    sr = apply_in_batches(model_cifar, small_cifar)
+    small_cifar = cu.corruption.downscale(clean, 2)
+    bicubic = cu.baselines.upsample(small_cifar, 2, "bicubic")
+    sr = cu.training.apply_in_batches(model_cifar, small_cifar)
     cifar_results = {
         "clean": clean,
         "sr": sr,
-        "psnr_sr": psnr(sr, clean),
-        "psnr_bicubic": psnr(bicubic, clean),
+        "psnr_sr": cu.metrics.psnr(sr, clean),
+        "psnr_bicubic": cu.metrics.psnr(bicubic, clean),
     }
     print(
         f"CIFAR-10 2×: network {cifar_results['psnr_sr']:.2f} dB, "
         f"bicubic {cifar_results['psnr_bicubic']:.2f} dB"
     )
-    show_rows(
+    cu.plotting.show_rows(
         {"bicubic": bicubic, "network": sr, "original": clean}, title="CIFAR-10, 2×"
     )
 ### END SOLUTION
 
 # %% tags=["check", "ex-5.2"]
+from course_utils.checks.super_resolution import check_cifar_super_resolution
+
 check_cifar_super_resolution(model_cifar, cifar_results)
 
 # %% [markdown]

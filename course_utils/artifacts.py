@@ -10,19 +10,29 @@ writes to some output pixels more often than to others. Two measurements follow 
   input reaches each output pixel (for all-ones weights it *is* the overlap map).
 
 A pattern that repeats every 2 pixels shows up in the 2-D spectrum at the Nyquist frequencies
-(period 2 along the rows, the columns, or both). :func:`nyquist_share` is the share of a map's
-energy found there: 0 for no checkerboard, 0.19 for the 1-2-2-4 pattern of a kernel-3 stride-2
-overlap map, 1 for a pure checkerboard with zero mean;
-:func:`artifact_strength` is the Nyquist share of an upsampler's gain map.
+(period 2 along the rows, the columns, or both). :func:`nyquist_share` is the share of an
+image's energy found there: 0 for no checkerboard, 0.19 for the 1-2-2-4 pattern of a kernel-3
+stride-2 overlap map, 1 for a pure checkerboard with zero mean.
+
+:func:`artifact_strength` measures what a reader sees: the Nyquist share of an upsampler's
+*output* for inputs that have no period-2 pattern of their own (:func:`probe_images`: a
+constant, a smooth ramp and a real handwritten digit). An upsampled image holds the input's
+frequencies at half the output's rate, so nothing at the output's Nyquist frequencies comes
+from the input: all of it is drawn by the layer. The gain map, by contrast, says how unevenly
+the layer passes white-noise *variance*; a layer can have a flat output and an uneven gain map,
+or the other way round.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .arithmetic import conv_transpose_output_size
+from .training import eval_mode
 from .validation import check_int
 
 
@@ -43,9 +53,8 @@ def overlap_map(
     check_int("layers", layers)
     size = input_size
     for _ in range(layers):
-        conv_transpose_output_size(
-            size, kernel_size, stride, padding
-        )  # validates, names the bad argument
+        # validates, names the bad argument
+        conv_transpose_output_size(size, kernel_size, stride, padding)
         size = conv_transpose_output_size(size, kernel_size, stride, padding)
     counts = torch.ones(1, 1, input_size, input_size, dtype=torch.float64)
     ones = torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64)
@@ -74,7 +83,8 @@ def nyquist_share(images: torch.Tensor) -> float:
             f"images must have an even height and width (the Nyquist frequency is period 2), "
             f"got {height} x {width}"
         )
-    energy = torch.fft.fft2(images.detach().double().cpu()).abs() ** 2
+    # to the CPU first: some devices (Apple's MPS) have no float64
+    energy = torch.fft.fft2(images.detach().cpu().double()).abs() ** 2
     energy = energy.reshape(-1, height, width)
     at_nyquist = (
         energy[:, height // 2, 0]
@@ -101,38 +111,22 @@ def gain_map(layer: nn.Module, in_channels: int, size: int) -> torch.Tensor:
         raise ValueError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
     for name, value in (("in_channels", in_channels), ("size", size)):
         check_int(name, value)
-    parameter = next(layer.parameters(), None)
-    device, dtype = (
-        (parameter.device, parameter.dtype)
-        if parameter is not None
-        else ("cpu", torch.float32)
-    )
-    was_training = layer.training
-    layer.eval()
+    device, dtype = _device_and_dtype(layer)
     units = torch.eye(in_channels * size * size, device=device, dtype=dtype).reshape(
         -1, in_channels, size, size
     )
-    offset = layer(
-        torch.zeros_like(units[:1])
-    )  # the bias: the response to no input at all
     total = 0
-    for chunk in units.split(
-        1024
-    ):  # the rows of the matrix, a chunk of unit inputs at a time
-        total = total + ((layer(chunk) - offset) ** 2).double().sum(dim=0)
-    layer.train(was_training)
-    return total.mean(dim=0).cpu()
+    with eval_mode(layer):
+        # the bias: the response to no input
+        offset = layer(torch.zeros_like(units[:1]))
+        for chunk in units.split(
+            1024
+        ):  # the matrix's rows, a chunk of unit inputs at a time
+            total = total + ((layer(chunk) - offset) ** 2).cpu().double().sum(dim=0)
+    return total.mean(dim=0)
 
 
-def artifact_strength(
-    layer: nn.Module, in_channels: int, size: int = 14, border: int = 2
-) -> float:
-    """The Nyquist share of ``layer``'s :func:`gain_map` inside a ``border`` (even, in pixels).
-
-    0 means every output pixel is fed equally (no checkerboard); the uneven overlap of a
-    kernel-3 stride-2 transposed convolution gives a large share. The border is cut off because
-    padding feeds the edge pixels less, which is not the artifact we measure.
-    """
+def _check_border(border) -> None:
     if (
         not isinstance(border, int)
         or isinstance(border, bool)
@@ -140,13 +134,146 @@ def artifact_strength(
         or border % 2
     ):
         raise ValueError(
-            f"border must be an even non-negative integer (to keep the 2-pixel phase), got {border!r}"
+            "border must be an even non-negative integer (to keep the 2-pixel phase), "
+            f"got {border!r}"
         )
-    gains = gain_map(layer, in_channels, size)
-    if min(gains.shape) <= 2 * border:
-        raise ValueError(
-            f"border {border} leaves nothing of a {tuple(gains.shape)} output"
-        )
-    return nyquist_share(
-        gains[border : gains.shape[0] - border, border : gains.shape[1] - border]
+
+
+@functools.cache
+def _digit() -> torch.Tensor:
+    """One real handwritten digit: scikit-learn's bundled 8 x 8 digits (no download), a 3."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    first_three = int((digits.target == 3).nonzero()[0][0])
+    return torch.tensor(digits.images[first_three], dtype=torch.float32) / 16
+
+
+def probe_images(size: int) -> dict[str, torch.Tensor]:
+    """Three ``size x size`` inputs in [0, 1] with no period-2 pattern of their own.
+
+    ``"constant"`` (ones), ``"ramp"`` (rising linearly from 0 in one corner to 1 in the
+    opposite one) and ``"digit"`` (a handwritten 3 from scikit-learn's digits, resized to
+    ``size - 2`` with antialiasing and framed by one row and column of zeros, like MNIST's
+    empty border).
+    """
+    check_int("size", size, minimum=4)
+    steps = torch.linspace(0, 1, size)
+    digit = F.interpolate(
+        _digit()[None, None], size=(size - 2, size - 2), mode="bilinear", antialias=True
     )
+    return {
+        "constant": torch.ones(size, size),
+        "ramp": (steps[:, None] + steps[None, :]) / 2,
+        "digit": F.pad(digit[0, 0].clamp(0, 1), (1, 1, 1, 1)),
+    }
+
+
+def _device_and_dtype(layer: nn.Module):
+    parameter = next(layer.parameters(), None)
+    if parameter is None:
+        return torch.device("cpu"), torch.float32
+    return parameter.device, parameter.dtype
+
+
+@torch.no_grad()
+def output_nyquist_shares(
+    layer: nn.Module, in_channels: int, size: int, border: int = 2
+) -> dict[str, float]:
+    """The Nyquist share of ``layer``'s response to each of :func:`probe_images`.
+
+    Each probe is copied into all ``in_channels`` channels and sent through ``layer`` (in
+    evaluation mode); the response is the output minus the output for an input of zeros (the
+    bias, a constant, has no pattern). A ``border`` of pixels (even) is cut off all round,
+    because zero padding changes the edge pixels, which is not the artifact. The share is the
+    energy at the three Nyquist frequencies, summed over output channels, divided by the total
+    energy, summed over output channels (0 when the response is zero).
+    """
+    if not isinstance(layer, nn.Module):
+        raise ValueError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
+    check_int("in_channels", in_channels)
+    check_int("size", size, minimum=4)
+    _check_border(border)
+    device, dtype = _device_and_dtype(layer)
+    with eval_mode(layer):
+        shares = {}
+        for name, probe in probe_images(size).items():
+            x = probe.to(device=device, dtype=dtype).expand(1, in_channels, size, size)
+            response = layer(x) - layer(torch.zeros_like(x))
+            # to the CPU before float64: Apple's MPS has no float64
+            response = response.detach().cpu().double()[0]
+            height, width = response.shape[-2:]
+            if min(height, width) <= 2 * border or height % 2 or width % 2:
+                raise ValueError(
+                    f"border {border} leaves nothing even-sized of the layer's "
+                    f"{height} x {width} output"
+                )
+            response = response[:, border : height - border, border : width - border]
+            energy = torch.fft.fft2(response).abs() ** 2
+            h, w = response.shape[-2:]
+            at_nyquist = (
+                energy[:, h // 2, 0] + energy[:, 0, w // 2] + energy[:, h // 2, w // 2]
+            ).sum()
+            total = energy.sum()
+            shares[name] = float(at_nyquist / total) if total > 0 else 0.0
+    return shares
+
+
+def artifact_strength(
+    layer: nn.Module, in_channels: int, size: int = 14, border: int = 2
+) -> float:
+    """How much of an upsampler's output is a period-2 pattern: 0 none, 1 nothing else.
+
+    The mean of :func:`output_nyquist_shares` over the three :func:`probe_images`: the share of
+    the output's energy at the Nyquist frequencies, for inputs that have none. Nearest-neighbour
+    upsampling scores exactly 0. A layer that turns each input pixel into a 2 x 2 tile
+    ``[[x, -x], [-x, x]]`` (nothing but a checkerboard) scores 1 on the constant, but less on
+    the ramp (0.88) and the digit (0.46) at ``size=14``: there the checkerboard's amplitude
+    follows the image, which spreads its energy around the Nyquist frequencies (0.78 on
+    average). Measure a layer as built (its random initialisation) or after training.
+    """
+    shares = output_nyquist_shares(layer, in_channels, size, border)
+    return sum(shares.values()) / len(shares)
+
+
+@torch.no_grad()
+def phase_gains(
+    layer: nn.Module, in_channels: int, size: int, border: int = 2, channel: int = 0
+) -> dict[str, torch.Tensor]:
+    """What an upsampler does at each of the four output phases (row, column even or odd).
+
+    Returns two 2 x 2 tensors for output ``channel``, entry ``[a, b]`` the mean over the
+    interior pixels whose row is ``a`` and column is ``b`` modulo 2: ``"constant"``, the
+    response to an input of ones in every channel (bias removed), and ``"noise"``, the
+    :func:`gain_map` (its variance for white-noise input). Equal ``"constant"`` entries mean a
+    flat input gives a flat output; equal ``"noise"`` entries mean every phase passes the same
+    noise variance.
+    """
+    _check_border(border)
+    check_int("channel", channel, minimum=0)
+    device, dtype = _device_and_dtype(layer)
+    ones = torch.ones(1, in_channels, size, size, device=device, dtype=dtype)
+    with eval_mode(layer):
+        constant = (layer(ones) - layer(torch.zeros_like(ones))).cpu().double()
+    noise = gain_map(_OneChannel(layer, channel), in_channels, size)
+    constant = constant[0, channel]
+    height, width = constant.shape
+    result = {}
+    for name, values in (("constant", constant), ("noise", noise)):
+        inner = values[border : height - border, border : width - border]
+        result[name] = torch.tensor(
+            [[float(inner[a::2, b::2].mean()) for b in (0, 1)] for a in (0, 1)],
+            dtype=torch.float64,
+        )
+    return result
+
+
+class _OneChannel(nn.Module):
+    """One output channel of a layer, keeping the layer's parameters (for gain_map)."""
+
+    def __init__(self, layer: nn.Module, channel: int):
+        super().__init__()
+        self.layer, self.channel = layer, channel
+
+    def forward(self, x):
+        return self.layer(x)[:, self.channel : self.channel + 1]

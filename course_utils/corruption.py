@@ -40,9 +40,8 @@ def salt_and_pepper(
             f"amount must be a fraction of pixels in [0, 1], got {amount!r}"
         )
     hit = _uniform(x, generator) < amount
-    salt = (
-        _uniform(x, generator) < 0.5
-    )  # salt (1) or pepper (0), drawn for every pixel, used where hit
+    # salt (1) or pepper (0), drawn for every pixel, used where hit
+    salt = _uniform(x, generator) < 0.5
     return torch.where(hit, salt.to(x.dtype), x)
 
 
@@ -58,7 +57,8 @@ def gaussian_noise(
 
 def downscale(x: torch.Tensor, factor: int) -> torch.Tensor:
     """Shrink images ``N x C x H x W`` by an integer ``factor``: each output pixel is the mean of a
-    ``factor x factor`` block (area downscaling, what a camera sensor with bigger pixels would see)."""
+    ``factor x factor`` block (area downscaling, what a camera sensor with bigger pixels would see).
+    """
     check_int("factor", factor)
     if x.ndim != 4:
         raise ValueError(

@@ -85,9 +85,8 @@ def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tens
         _failed_downloads[name, root] = error
         raise
     images = torch.as_tensor(np.asarray(dataset.data))
-    images = (
-        images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
-    )  # CIFAR is N x H x W x C
+    # CIFAR is N x H x W x C
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
     return images.contiguous(), torch.as_tensor(
         np.asarray(dataset.targets), dtype=torch.long
     )

@@ -1,7 +1,7 @@
 """Figures the chapters share: image grids, labelled image rows, loss curves, 2-D latent scatters.
 
-Each draws into ``ax`` when given one, else into a new figure, and returns nothing: a cell
-that ends with one of them shows the figure and no object repr. ``plt.gca()`` gives the axes.
+Every function draws into ``ax`` (or a new figure) and returns nothing: a returned object would
+be printed as a repr at the end of a notebook cell.
 """
 
 from __future__ import annotations

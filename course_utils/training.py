@@ -7,7 +7,8 @@ a VAE returns its negative ELBO. The loop itself never changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -39,6 +40,22 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+@contextmanager
+def eval_mode(model: torch.nn.Module | None) -> Iterator[None]:
+    """Put ``model`` in evaluation mode for a ``with`` block, then restore its mode.
+
+    Batch norm then uses its running statistics and dropout is off; ``None`` does nothing.
+    """
+    was_training = model.training if model is not None else False
+    if model is not None:
+        model.eval()
+    try:
+        yield
+    finally:
+        if model is not None:
+            model.train(was_training)
+
+
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module,
@@ -48,13 +65,11 @@ def evaluate(
 ) -> float:
     """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode."""
     check_int("batch_size", batch_size)
-    was_training = model.training
-    model.eval()
     images = images.to(_model_device(model))
     total = 0.0
-    for batch in batches(images, batch_size=batch_size):
-        total += loss_fn(model, batch).item() * len(batch)
-    model.train(was_training)
+    with eval_mode(model):
+        for batch in batches(images, batch_size=batch_size):
+            total += loss_fn(model, batch).item() * len(batch)
     return total / len(images)
 
 
@@ -74,15 +89,11 @@ def apply_in_batches(
         else (function if isinstance(function, torch.nn.Module) else None)
     )
     device = _model_device(module) if module is not None else images.device
-    was_training = module.training if module is not None else False
-    if module is not None:
-        module.eval()
-    outputs = [
-        function(batch.to(device)).cpu()
-        for batch in batches(images, batch_size=batch_size)
-    ]
-    if module is not None:
-        module.train(was_training)
+    with eval_mode(module):
+        outputs = [
+            function(batch.to(device)).cpu()
+            for batch in batches(images, batch_size=batch_size)
+        ]
     return torch.cat(outputs)
 
 

@@ -1,5 +1,6 @@
 """The ex-2.1 check passes the right paddings and fails wrong ones with a message that teaches."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -35,6 +36,40 @@ def test_the_right_paddings_pass(capsys):
     ],
 )
 def test_wrong_paddings_fail_with_a_hint(padding, output_padding, match):
+    with pytest.raises(CheckFailed, match=match) as info:
+        check_mirror_decoder(padding, output_padding)
+    assert "Hint:" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "padding, output_padding",
+    [
+        ([np.int64(1), np.int64(2), np.int64(2)], [np.int32(0), np.int32(1), 1]),
+        (np.array([1, 2, 2]), np.array([0, 1, 1])),
+        (torch.tensor([1, 2, 2]), torch.tensor([0, 1, 1])),
+        ((1, 2, 2), (0, 1, 1)),
+        ([torch.tensor(1), 2, 2], [0, 1, 1]),
+    ],
+    ids=["numpy scalars", "numpy arrays", "tensors", "tuples", "0-d tensor"],
+)
+def test_right_paddings_written_differently_pass(padding, output_padding, capsys):
+    check_mirror_decoder(padding, output_padding)
+    assert "ex-2.1 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "padding, output_padding, match",
+    [
+        ([2, 2, 1], [1, 1, 0], "layer 1"),  # the encoder's order, not reversed
+        ([0, 1, 1], [1, 2, 2], "refused"),  # the two lists swapped
+        ([1, 2, 2], [0, 0, 1], "one row off"),  # output_padding forgotten in layer 2
+        (np.array([1.0, 2.0, 2.0]), [0, 1, 1], "list of 3"),  # floats, even whole ones
+        ([True, 2, 2], [0, 1, 1], "list of 3"),  # a bool is no padding
+        (np.array([[1, 2, 2]]), [0, 1, 1], "list of 3"),  # a 2-D array
+        ([1, 2, 2], [0, 1, 1, 0], "list of 3"),
+    ],
+)
+def test_more_wrong_paddings_fail_with_a_hint(padding, output_padding, match):
     with pytest.raises(CheckFailed, match=match) as info:
         check_mirror_decoder(padding, output_padding)
     assert "Hint:" in str(info.value)

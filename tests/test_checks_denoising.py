@@ -8,7 +8,7 @@ import course_utils.checks.denoising as denoising
 from course_utils.baselines import median_filter
 from course_utils.checks import CheckFailed
 from course_utils.checks.denoising import check_fashion_denoising
-from course_utils.corruption import salt_and_pepper
+from course_utils.corruption import gaussian_noise, salt_and_pepper
 from course_utils.data import DataUnavailable, ImageSet
 from course_utils.metrics import psnr
 from course_utils.models.conv import ConvAutoencoder
@@ -21,14 +21,37 @@ def denoiser():
     return ConvAutoencoder(latent=4, channels=(4, 8)).eval()
 
 
-@pytest.fixture
-def clothes():
-    """Stand-ins for Fashion-MNIST images: a bright block on a black background."""
-    images = torch.zeros(20, 1, 28, 28)
+def _clothes_set():
+    """Stand-ins for Fashion-MNIST's test set: a bright block on a black background,
+    stored with 8-bit pixels like the real thing."""
+    images = torch.zeros(40, 1, 28, 28)
     images[:, :, 6:22, 8:20] = torch.rand(
-        20, 1, 16, 12, generator=torch.Generator().manual_seed(0)
+        40, 1, 16, 12, generator=torch.Generator().manual_seed(0)
     )
-    return images
+    return (images * 255).round() / 255
+
+
+@pytest.fixture
+def clothes(monkeypatch):
+    """The first 20 stand-in clothes; the check sees the stand-in set as Fashion-MNIST and a
+    set of fake digits as MNIST."""
+    every = _clothes_set()
+    digits = torch.zeros(30, 1, 28, 28)
+    digits[:, :, 10:18, 12:16] = 1.0
+    digits[:, :, 0, :] = torch.arange(30.0)[:, None, None] / 255  # 30 different digits
+    monkeypatch.setattr(
+        denoising,
+        "load_fashion_mnist",
+        lambda split, limit=None: ImageSet(
+            every[:limit], torch.zeros(len(every[:limit]))
+        ),
+    )
+    monkeypatch.setattr(
+        denoising,
+        "load_mnist",
+        lambda split, limit=None: ImageSet(digits, torch.zeros(len(digits))),
+    )
+    return every[:20]
 
 
 def answer(denoiser, clean):
@@ -78,6 +101,68 @@ def test_wrong_answers_fail_with_a_hint(denoiser, clothes):
     _fails("psnr_median", denoiser, {**right, "psnr_median": right["psnr_noisy"]})
 
 
+def test_right_answers_written_differently_pass(denoiser, clothes, capsys):
+    # another seed, more images, the PSNRs as tensors or NumPy numbers, no MNIST number
+    noisy = salt_and_pepper(clothes, 0.2, generator=torch.Generator().manual_seed(7))
+    denoised = denoiser(noisy).detach()
+    right = {
+        "clean": clothes.clone(),
+        "noisy": noisy,
+        "denoised": denoised,
+        "psnr_noisy": float(psnr(noisy, clothes)),
+        "psnr_median": psnr(median_filter(noisy), clothes),
+        "psnr_denoised": psnr(denoised, clothes),
+    }
+    check_fashion_denoising(denoiser, right)
+    assert "ex-4.1 passed" in capsys.readouterr().out
+
+
+def test_data_and_noise_that_are_not_what_was_asked_fail(denoiser, clothes):
+    # MNIST digits passed off as Fashion-MNIST
+    digits = denoising.load_mnist("test").images[:20]
+    _fails("MNIST digits", denoiser, answer(denoiser, digits))
+    # images that are not in the Fashion-MNIST test set (here: made-up ones)
+    made_up = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    _fails("Fashion-MNIST test images", denoiser, answer(denoiser, made_up))
+    # clean images normalised to [-1, 1] or noised before storing
+    _fails("Fashion-MNIST test images", denoiser, answer(denoiser, clothes * 0.5))
+    right = answer(denoiser, clothes)
+    for amount in (0.05, 0.1, 0.3, 0.5):
+        noisy = salt_and_pepper(clothes, amount, torch.Generator().manual_seed(0))
+        wrong = {**right, "noisy": noisy, "denoised": apply_in_batches(denoiser, noisy)}
+        _fails("salt-and-pepper noise of amount", denoiser, wrong)
+    # only salt
+    salted = torch.where(
+        torch.rand(clothes.shape, generator=torch.Generator().manual_seed(1)) < 0.2,
+        torch.ones_like(clothes),
+        clothes,
+    )
+    only_salt = {
+        **right,
+        "noisy": salted,
+        "denoised": apply_in_batches(denoiser, salted),
+    }
+    _fails("noise of amount|half of", denoiser, only_salt)
+    # Gaussian noise instead of salt and pepper
+    gaussian = gaussian_noise(clothes, 0.2, torch.Generator().manual_seed(0))
+    wrong = {
+        **right,
+        "noisy": gaussian,
+        "denoised": apply_in_batches(denoiser, gaussian),
+    }
+    _fails("not Gaussian", denoiser, wrong)
+
+
+def test_images_while_fashion_mnist_is_unavailable_fail(denoiser, clothes, monkeypatch):
+    right = answer(denoiser, clothes)
+
+    def unavailable(*args, **kwargs):
+        raise DataUnavailable("Fashion-MNIST could not be downloaded (no network)")
+
+    monkeypatch.setattr(denoising, "load_fashion_mnist", unavailable)
+    _fails("cannot be Fashion-MNIST", denoiser, right)
+
+
 def test_none_is_skipped_when_fashion_mnist_is_unavailable(
     denoiser, monkeypatch, capsys
 ):
@@ -92,12 +177,5 @@ def test_none_is_skipped_when_fashion_mnist_is_unavailable(
     assert "⚠ ex-4.1 skipped: Fashion-MNIST could not be downloaded" in out
 
 
-def test_none_fails_when_fashion_mnist_is_available(denoiser, clothes, monkeypatch):
-    monkeypatch.setattr(
-        denoising,
-        "load_fashion_mnist",
-        lambda *args, **kwargs: ImageSet(
-            clothes, torch.zeros(len(clothes), dtype=torch.long)
-        ),
-    )
+def test_none_fails_when_fashion_mnist_is_available(denoiser, clothes):
     _fails("can be loaded", denoiser, None)

@@ -79,3 +79,44 @@ def test_codes_of_shuffled_labels_fail(data, trained):
         torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))
     ]
     _fails("guessing", model, codes, test.images, shuffled)
+
+
+def test_more_wrong_answers_fail_with_a_hint(data, trained):
+    from sklearn.decomposition import PCA
+
+    train, test = data
+    model, codes = trained
+    # PCA's projection handed in as the model's codes
+    pca = PCA(n_components=2).fit(train.images.flatten(1).numpy())
+    pca_codes = torch.from_numpy(pca.transform(test.images.flatten(1).numpy())).float()
+    _fails("not the codes", model, pca_codes, test.images, test.labels)
+    # the codes of the training images instead of the test images
+    train_codes = apply_in_batches(model.encode, train.images, module=model)
+    _fails("shape", model, train_codes, test.images, test.labels)
+    # the codes of another model (trained from another seed)
+    seed_everything(1)
+    other = LinearAutoencoder(bottleneck=2)
+    fit(other, train.images, epochs=5, batch_size=64, lr=1e-2, progress=False)
+    other_codes = apply_in_batches(other.encode, test.images, module=other)
+    _fails("not the codes", model, other_codes, test.images, test.labels)
+    # a 3-D code
+    seed_everything(0)
+    three = LinearAutoencoder(bottleneck=3)
+    _fails(
+        "shape",
+        three,
+        apply_in_batches(three.encode, test.images, module=three),
+        test.images,
+        test.labels,
+    )
+
+
+def test_right_answers_written_differently_pass(data, trained, capsys):
+    _, test = data
+    model, _ = trained
+    with torch.no_grad():
+        direct = model.encode(test.images)  # no apply_in_batches
+    check_latent_2d(model, direct.double(), test.images, test.labels)
+    flat = model.encoder(test.images.flatten(start_dim=1)).detach()
+    check_latent_2d(model, flat, test.images, test.labels)
+    assert capsys.readouterr().out.count("ex-1.1 passed") == 2

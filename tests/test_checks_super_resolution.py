@@ -196,3 +196,85 @@ def test_cifar_none_is_skipped_only_when_unavailable(photos, monkeypatch, capsys
         ),
     )
     _fails(check_cifar_super_resolution, "can be loaded", None, None)
+
+
+def test_an_interpolation_is_not_a_model(data, answer_4x):
+    _, test = data
+    _, _, noise_in, _ = answer_4x
+    small = downscale(test.images, 4)
+    for mode in ("bicubic", "bilinear", "nearest"):
+        extra = {} if mode == "nearest" else {"align_corners": False}
+        fixed = torch.nn.Upsample(scale_factor=4, mode=mode, **extra)
+        _fails(
+            check_super_resolution_4x,
+            "nothing to train",
+            fixed,
+            apply_in_batches(fixed, small),
+            noise_in,
+            apply_in_batches(fixed, noise_in),
+            test.images,
+        )
+    # a trainable model whose outputs were replaced by the bicubic baseline
+    model, _, noise_in, noise_out = answer_4x
+    _fails(
+        check_super_resolution_4x,
+        "not what your model|plain bicubic",
+        model,
+        upsample(small, 4),
+        noise_in,
+        noise_out,
+        test.images,
+    )
+
+
+def test_digits_are_not_noise(data, answer_4x):
+    train, test = data
+    model, sr, _, _ = answer_4x
+    for _kind, fake_noise in {
+        "test digits": downscale(test.images[:10], 4),
+        "train digits": downscale(train.images[:10], 4),
+        "Gaussian noise": torch.randn(10, 1, 7, 7, generator=torch.Generator()),
+        "smooth blobs": torch.nn.functional.interpolate(
+            torch.rand(10, 1, 2, 2, generator=torch.Generator().manual_seed(0)),
+            size=7,
+            mode="bilinear",
+        ),
+    }.items():
+        _fails(
+            check_super_resolution_4x,
+            "uniform noise",
+            model,
+            sr,
+            fake_noise,
+            apply_in_batches(model, fake_noise),
+            test.images,
+        )
+
+
+def test_right_4x_answers_written_differently_pass(data, answer_4x, capsys):
+    _, test = data
+    model, sr, _, _ = answer_4x
+    # noise from another seed and another count, outputs computed without apply_in_batches
+    noise_in = torch.rand(3, 1, 7, 7, generator=torch.Generator().manual_seed(42))
+    with torch.no_grad():
+        noise_out = model.eval()(noise_in)
+    check_super_resolution_4x(model, sr.double(), noise_in, noise_out, test.images)
+    assert "ex-5.1 passed" in capsys.readouterr().out
+
+
+def test_more_cifar_wrong_answers(photos):
+    model = SuperResolution(factor=2, channels=4, image_channels=3).eval()
+    right = cifar_answer(model, photos)
+    # grey images instead of colour ones
+    grey = photos.mean(dim=1, keepdim=True)
+    _fails(check_cifar_super_resolution, "shape", model, {**right, "clean": grey})
+    # the PSNR reported as a mean squared error
+    mse = float(((right["sr"] - photos) ** 2).mean())
+    _fails(check_cifar_super_resolution, "psnr_sr", model, {**right, "psnr_sr": mse})
+    # the model applied to the full-size images
+    _fails(
+        check_cifar_super_resolution,
+        "shape|not what your model",
+        model,
+        {**right, "sr": apply_in_batches(model, photos)},
+    )

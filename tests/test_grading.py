@@ -234,7 +234,7 @@ def chapter_1_submissions(tmp_path_factory):
         edited(
             teacher,
             "ex-1.1",
-            "codes_2d = apply_in_batches(model_2d.encode, test.images, module=model_2d)",
+            "codes_2d = cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)",
             "codes_2d = torch.zeros(len(test.images), 2)",
         ),
         folder / "bob_01_linear_autoencoder.ipynb",

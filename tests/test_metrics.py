@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_utils.metrics import format_table, psnr, psnr_per_image
+from course_utils.metrics import psnr, psnr_per_image
 
 
 def test_psnr_by_hand():
@@ -49,19 +49,16 @@ def test_bad_arguments_name_the_argument(prediction, target, kwargs, argument):
         psnr(prediction, target, **kwargs)
 
 
-def test_format_table_puts_long_column_names_on_two_lines():
-    rows = {
-        "salt-and-pepper 0.2": {"noisy input": 10.164, "AE, clean-trained": 6.0},
-        "Gaussian 0.4": {"noisy input": 11.03},
-    }
-    assert format_table(rows).splitlines() == [
-        "                      noisy            AE,",
-        "dB                    input  clean-trained",
-        "salt-and-pepper 0.2   10.16           6.00",
-        "Gaussian 0.4          11.03              –",
-    ]
-    # short names keep one header line
-    assert format_table({"s&p": {"noisy": 1.0}}, unit="PSNR").splitlines() == [
-        "PSNR   noisy",
-        "s&p     1.00",
-    ]
+def test_mse_per_image_matches_torch():
+    import torch.nn.functional as F
+
+    from course_utils.metrics import mse, mse_per_image
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(5, 1, 28, 28, generator=generator)
+    b = torch.rand(5, 1, 28, 28, generator=generator)
+    expected = F.mse_loss(a, b, reduction="none").flatten(1).mean(1).double()
+    assert torch.allclose(mse_per_image(a, b), expected)
+    assert abs(mse(a, b) - F.mse_loss(a, b).item()) < 1e-7
+    with pytest.raises(ValueError, match="same shape"):
+        mse_per_image(a, b[:3])

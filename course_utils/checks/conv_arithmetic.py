@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -60,39 +63,60 @@ def _spatial_sizes(layers: nn.Sequential, x: torch.Tensor) -> list[int]:
     return sizes
 
 
-def _is_list_of_ints(value, length: int) -> bool:
-    return (
-        isinstance(value, (list, tuple))
-        and len(value) == length
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    )
+def _as_list_of_ints(value, length: int) -> list[int] | None:
+    """``value`` as a list of ``length`` Python ints, or None when it is not one.
+
+    Lists, tuples and 1-D NumPy arrays or tensors of integers count (NumPy's and PyTorch's
+    integer scalars too); bools and floats do not, even when whole.
+    """
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        if value.ndim != 1 or value.dtype in (torch.bool, np.bool_):
+            return None
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            return None
+        if isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.integer):
+            return None
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) != length:
+        return None
+    items = []
+    for item in value:
+        if isinstance(item, torch.Tensor) and item.ndim == 0:
+            item = item.item() if not item.is_floating_point() else float(item)
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
+            return None
+        items.append(int(item))
+    return items
 
 
 def check_mirror_decoder(decoder_padding, decoder_output_padding) -> None:
     """ex-2.1: with these paddings the decoder's sizes are the encoder's, layer by layer, in reverse."""
     ex = "ex-2.1"
     layers = len(EXERCISE_ENCODER)
+    converted = {}
     for name, value in (
         ("decoder_padding", decoder_padding),
         ("decoder_output_padding", decoder_output_padding),
     ):
+        converted[name] = _as_list_of_ints(value, layers)
         expect(
-            _is_list_of_ints(value, layers),
+            converted[name] is not None,
             ex,
             f"`{name}` should be a list of {layers} integers, one per "
             f"decoder layer, but it is {value!r}.",
             "write it like `[1, 2, 3]`, the first decoder layer first.",
         )
         expect(
-            all(v >= 0 for v in value),
+            all(v >= 0 for v in converted[name]),
             ex,
             f"`{name}` has a negative entry: {value!r}.",
             "padding and output_padding count rows, so they are 0 or more.",
         )
-    encoder_sizes = _spatial_sizes(
-        exercise_encoder(), torch.zeros(1, 1, 28, 28)
-    )  # [14, 7, 4]
+    # [14, 7, 4]
+    encoder_sizes = _spatial_sizes(exercise_encoder(), torch.zeros(1, 1, 28, 28))
     wanted = encoder_sizes[-2::-1] + [28]  # [7, 14, 28]
+    decoder_padding = converted["decoder_padding"]
+    decoder_output_padding = converted["decoder_output_padding"]
     try:
         decoder = exercise_decoder(decoder_padding, decoder_output_padding)
         got = _spatial_sizes(
@@ -114,8 +138,14 @@ def check_mirror_decoder(decoder_padding, decoder_output_padding) -> None:
             f"decoder layer {index + 1} (kernel {EXERCISE_DECODER_KERNELS[index]}, stride 2) gives "
             f"{size} x {size}, but the encoder's size there is {want} x {want}.",
             f"solve (n - 1) * stride - 2 * padding + kernel + output_padding = {want} for this layer's input "
-            f"n = {([encoder_sizes[-1]] + wanted)[index]}; output_padding adds the row the encoder's "
-            f"rounding dropped (it is 0 or 1 here).",
+            f"n = {([encoder_sizes[-1]] + wanted)[index]}: each unit of padding removes 2 rows, "
+            "and output_padding (0 or 1 here) selects which of the sizes that the encoder's "
+            "convolution maps to the same size comes back"
+            + (
+                " (yours is one row off: that is output_padding's job)."
+                if abs(size - want) == 1
+                else "."
+            ),
         )
     passed(
         ex,

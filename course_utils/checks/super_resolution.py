@@ -26,6 +26,30 @@ def _expect_outputs_of(
     )
 
 
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+
+
+def _interpolation_it_equals(small: torch.Tensor, outputs: torch.Tensor) -> str | None:
+    """The interpolation mode whose 4x upsampling of ``small`` ``outputs`` are, if any."""
+    for mode in INTERPOLATIONS:
+        extra = {} if mode == "nearest" else {"align_corners": False}
+        plain = torch.nn.functional.interpolate(
+            small, scale_factor=4, mode=mode, **extra
+        )
+        if torch.allclose(outputs, plain, atol=1e-3) or torch.allclose(
+            outputs, plain.clamp(0, 1), atol=1e-3
+        ):
+            return mode
+    return None
+
+
+def _neighbour_correlation(images: torch.Tensor) -> float:
+    """Correlation of horizontally adjacent pixels: about 0 for white noise, high for images."""
+    left = images[..., :, :-1].flatten().double()
+    right = images[..., :, 1:].flatten().double()
+    return float(torch.corrcoef(torch.stack([left, right]))[0, 1])
+
+
 def check_super_resolution_4x(
     model_4x, sr_4x, noise_in, noise_out, images: torch.Tensor
 ) -> None:
@@ -42,6 +66,25 @@ def check_super_resolution_4x(
         "sr_4x",
         "the test images downscaled 4 times (7 x 7)",
     )
+    trainable = sum(
+        p.numel() for p in getattr(model_4x, "parameters", list)() if p.requires_grad
+    )
+    expect(
+        trainable > 0,
+        ex,
+        "`model_4x` has nothing to train: it is a fixed interpolation, not a model.",
+        "build it with `cu.models.conv.SuperResolution(factor=4, ...)` and train it with "
+        "`cu.training.fit`.",
+    )
+    mode = _interpolation_it_equals(small, sr_4x)
+    expect(
+        mode is None,
+        ex,
+        f"`sr_4x` is plain {mode} interpolation of the 7 x 7 images, not what a trained "
+        "network draws.",
+        "compute `sr_4x` with your trained `model_4x`; interpolation is the baseline it "
+        "is compared with.",
+    )
     noise_in = expect_tensor(noise_in, ex, "noise_in", shape=(None, 1, 7, 7))
     noise_out = expect_tensor(
         noise_out, ex, "noise_out", shape=(len(noise_in), 1, 28, 28)
@@ -51,6 +94,18 @@ def check_super_resolution_4x(
         ex,
         "`noise_in` does not look like noise: its pixels hardly vary.",
         "draw it with `torch.rand(n, 1, 7, 7, generator=...)`.",
+    )
+    correlation = _neighbour_correlation(noise_in)
+    zeros = float((noise_in == 0).float().mean())
+    mean = float(noise_in.mean())
+    expect(
+        correlation < 0.4 and zeros < 0.05 and 0.3 < mean < 0.7,
+        ex,
+        "`noise_in` does not look like uniform noise: neighbouring pixels correlate "
+        f"{correlation:.2f}, {zeros:.0%} of the pixels are exactly 0, their mean is "
+        f"{mean:.2f} (uniform noise: about 0, 0% and 0.5). Downscaled digits look like that.",
+        "draw it with `torch.rand(n, 1, 7, 7, generator=...)`: the point is to see what the "
+        "model makes of an input that is no digit at all.",
     )
     _expect_outputs_of(ex, model_4x, noise_in, noise_out, "noise_out", "`noise_in`")
     ours = psnr(sr_4x, images.cpu())

@@ -12,33 +12,33 @@ import math
 import torch
 from torch import nn
 
-from ..validation import check_int
+from ..validation import positive_int, power_of_two, validated
 
 
 class ConvAutoencoder(nn.Module):
     """Strided convolutions down to a ``latent`` x 1 x 1 code, transposed convolutions back up."""
 
+    @validated(latent=positive_int)
     def __init__(self, latent: int = 32, channels: tuple[int, int] = (32, 64)):
         super().__init__()
-        check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
+            # 28 -> 14 -> 7: stride-2 convolutions halve the size
             nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1),
-            nn.ReLU(),  # 28 -> 14
+            nn.ReLU(),
             nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1),
-            nn.ReLU(),  # 14 -> 7
-            nn.Conv2d(c2, latent, kernel_size=7),  # 7 -> 1: the bottleneck
+            nn.ReLU(),
+            # 7 -> 1: the bottleneck, `latent` numbers per image
+            nn.Conv2d(c2, latent, kernel_size=7),
         )
         self.decoder = nn.Sequential(
+            # 1 -> 7
             nn.ConvTranspose2d(latent, c2, kernel_size=7),
-            nn.ReLU(),  # 1 -> 7
-            nn.ConvTranspose2d(
-                c2, c1, kernel_size=3, stride=2, padding=1, output_padding=1
-            ),
-            nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(
-                c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1
-            ),  # 14 -> 28
+            nn.ReLU(),
+            # 7 -> 14 -> 28: output_padding=1 makes the sizes exact
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
             nn.Sigmoid(),  # pixels in [0, 1], like the images
         )
 
@@ -102,6 +102,7 @@ class BlockAutoencoder(nn.Module):
     """:class:`ConvAutoencoder` rebuilt from blocks, with a deeper decoder: a :class:`ResidualBlock`
     after each upsampling step. With ``residual=False`` the same layers run without skip connections."""
 
+    @validated(latent=positive_int)
     def __init__(
         self,
         latent: int = 32,
@@ -109,7 +110,6 @@ class BlockAutoencoder(nn.Module):
         residual: bool = True,
     ):
         super().__init__()
-        check_int("latent", latent)
         c1, c2 = channels
         self.encoder = nn.Sequential(
             DownBlock(1, c1),  # 28 -> 14
@@ -117,15 +117,15 @@ class BlockAutoencoder(nn.Module):
             nn.Conv2d(c2, latent, kernel_size=7),  # 7 -> 1
         )
         self.decoder = nn.Sequential(
+            # 1 -> 7
             nn.ConvTranspose2d(latent, c2, kernel_size=7),
             nn.BatchNorm2d(c2),
-            nn.ReLU(),  # 1 -> 7
+            nn.ReLU(),
             ResidualBlock(c2, skip=residual),
             UpBlock(c2, c1),  # 7 -> 14
             ResidualBlock(c1, skip=residual),
-            nn.ConvTranspose2d(
-                c1, 1, kernel_size=3, stride=2, padding=1, output_padding=1
-            ),  # 14 -> 28
+            # 14 -> 28
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
             nn.Sigmoid(),
         )
 
@@ -137,11 +137,9 @@ class SuperResolution(nn.Module):
     """Enlarge images ``factor`` times (a power of 2): features and a :class:`ResidualBlock` at the
     small size, where they are cheap, one :class:`UpBlock` per doubling, a 3 x 3 convolution to pixels."""
 
+    @validated(factor=power_of_two)
     def __init__(self, factor: int = 2, channels: int = 16, image_channels: int = 1):
         super().__init__()
-        check_int("factor", factor)
-        if factor & (factor - 1):
-            raise ValueError(f"factor must be a power of 2, got {factor}")
         self.factor = factor
         doublings = int(math.log2(factor))
         self.layers = nn.Sequential(

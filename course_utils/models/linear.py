@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..validation import check_int
+from ..validation import one_of, positive_int, validated
 
 
 class LinearAutoencoder(nn.Module):
@@ -15,13 +15,11 @@ class LinearAutoencoder(nn.Module):
     With ``output="linear"`` the whole model is linear: the case that recovers PCA's subspace.
     """
 
+    @validated(bottleneck=positive_int, output=one_of("sigmoid", "linear"))
     def __init__(
         self, bottleneck: int, input_size: int = 28 * 28, output: str = "sigmoid"
     ):
         super().__init__()
-        check_int("bottleneck", bottleneck)
-        if output not in {"sigmoid", "linear"}:
-            raise ValueError(f"output must be 'sigmoid' or 'linear', got {output!r}")
         self.input_size = input_size
         self.encoder = nn.Linear(input_size, bottleneck)
         self.decoder = nn.Linear(bottleneck, input_size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..validation import check_int
+from ..validation import positive_int, validated
 
 UPSAMPLERS = {
     "ConvTranspose k3 s2": "transposed convolution, kernel 3, stride 2: uneven overlap",
@@ -26,9 +26,8 @@ def upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
             in_channels, out_channels, 3, stride=2, padding=1, output_padding=1
         )
     if kind == "ConvTranspose k4 s2":
-        return nn.ConvTranspose2d(
-            in_channels, out_channels, 4, stride=2, padding=1
-        )  # (n - 1) * 2 - 2 + 4 = 2n
+        # (n - 1) * 2 - 2 + 4 = 2n
+        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
     if kind == "resize + conv":
         return nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"),
@@ -44,10 +43,9 @@ class UpsamplingAutoencoder(nn.Module):
     with the chosen upsampler. Everything else is the same for every ``kind``.
     """
 
+    @validated(width=positive_int, code_channels=positive_int)
     def __init__(self, kind: str, width: int = 32, code_channels: int = 4):
         super().__init__()
-        for name, value in (("width", width), ("code_channels", code_channels)):
-            check_int(name, value)
         self.kind = kind
         self.encoder = nn.Sequential(
             nn.Conv2d(1, width, 3, stride=2, padding=1),

@@ -28,6 +28,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from ..tables import format_table
 from .exercises import chapter_notebooks, check_cells, exercise_ids, read_notebook
 
 DEFAULT_TIMEOUT = (
@@ -316,22 +317,19 @@ def write_csv(exercises: list[str], rows: list[Row], out: Path | str) -> None:
             )
 
 
-def format_table(exercises: list[str], rows: list[Row]) -> str:
+def report(exercises: list[str], rows: list[Row]) -> str:
     """The grades as an aligned text table, the notes below it."""
-    lines = [["student", *exercises, "total"]]
-    lines += [
-        [row.student, *map(row.status, exercises), f"{row.total}/{len(exercises)}"]
+    table = {
+        row.student: {
+            **{exercise: row.status(exercise) for exercise in exercises},
+            "total": f"{row.total}/{len(exercises)}",
+        }
         for row in rows
-    ]
-    widths = [
-        max(len(line[column]) for line in lines) for column in range(len(lines[0]))
-    ]
-    text = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-        for line in lines
-    ]
+    }
     notes = [f"  {row.student}: {note}" for row in rows for note in row.notes]
-    return "\n".join(text + (["", "notes:", *notes] if notes else []))
+    return "\n".join(
+        [format_table(table, "student"), *(["", "notes:", *notes] if notes else [])]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     write_csv(exercises, rows, args.out)
-    print(format_table(exercises, rows))
+    print(report(exercises, rows))
     print(f"\nwrote {args.out}: {len(rows)} students, {len(exercises)} exercises")
     return 0
 

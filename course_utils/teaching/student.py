@@ -101,9 +101,8 @@ def make_student_copy(notebook, chapter: str | None = None) -> nbformat.Notebook
     names the file to hand in. Raises ValueError, naming the cell, where the notebook breaks the convention."""
     validate_exercises(notebook)
     student = copy.deepcopy(notebook)
-    student.metadata.pop(
-        "jupytext", None
-    )  # a copy is not paired with the book's .py source
+    # a copy is not paired with the book's .py source
+    student.metadata.pop("jupytext", None)
     student.cells = [
         student_cell(cell, index)
         for index, cell in enumerate(notebook.cells)
