@@ -110,6 +110,14 @@ def test_chapter_ends_with_summary_and_references(source):
     )
 
 
+def test_bibliography_parses():
+    """The file the book's bibliography is built from is valid BibTeX (a missing brace stops
+    the whole build)."""
+    from pybtex.database import parse_file
+
+    assert parse_file(BOOK / "references.bib").entries
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
 def test_every_citation_is_in_the_bibliography(source):
     bibliography = (BOOK / "references.bib").read_text()
