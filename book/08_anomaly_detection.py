@@ -230,7 +230,7 @@ print(f"labels of the 10 lowest-scoring anomalies: {missed}")
 ink = split.test.flatten(start_dim=1).mean(dim=1)
 per_digit = cu.anomaly.auc_per_class(scores, split.test_labels, NORMAL)
 print(
-    cu.metrics.format_table(
+    cu.tables.format_table(
         {
             str(digit): {
                 "AUC (%)": 100 * value,
@@ -238,7 +238,7 @@ print(
             }
             for digit, value in per_digit.items()
         },
-        unit="anomaly",
+        "anomaly",
     )
 )
 hardest = min(per_digit, key=per_digit.get)
@@ -287,7 +287,7 @@ for digit in TABLE_CLASSES:
     hardest_per_class[digit] = min(against, key=against.get)
 rows = list(table.values())
 table["mean"] = {c: np.mean([row[c] for row in rows]) for c in rows[0]}
-print(cu.metrics.format_table(table, unit="AUC (%)"))
+print(cu.tables.format_table(table, "AUC (%)"))
 print(
     f"this page: {N_TRAIN} training digits per normal class, one seed; Deep SVDD as "
     "published: the full MNIST training set (about 6,000 per class), mean of ten seeds"
