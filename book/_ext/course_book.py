@@ -3,7 +3,8 @@
 - The chapters' kernels are started by the build and inherit its environment: with
   ``TQDM_DISABLE=1`` the training loops draw no progress-bar widget on a built page (in a
   live notebook the bars stay), and matplotlib's inline backend puts every figure on the
-  page even where the shell sets another backend (``MPLBACKEND=Agg`` would drop them all).
+  page even where the shell sets another backend (``MPLBACKEND=Agg`` would drop them all);
+  matplotlib's configuration folder is the build's own.
 - The pages load MathJax and the widget scripts from ``_static`` (copied from
   ``_build/vendor``, which ``make vendor`` fills from the npm registry), never from a CDN,
   so the book reads the same without a network. A missing copy stops the build with the
@@ -62,6 +63,10 @@ def _scripts_once(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # matplotlib's settings and font cache of the build's own: a user's matplotlibrc does not
+    # restyle the pages, and a font cache written by another installation (one that lists
+    # none of matplotlib's own fonts) cannot print "findfont" warnings onto them
+    os.environ["MPLCONFIGDIR"] = str(Path(app.outdir).parent / "matplotlib")
     app.connect("config-inited", _add_static_folder)
     app.connect("config-inited", _check_static_files)
     app.add_css_file("course_book.css")
