@@ -156,3 +156,25 @@ def test_progress_bar_obeys_progress_and_tqdm_disable(
         progress=progress,
     )
     assert [not kwargs["disable"] for kwargs in bars] == [bar_shown]
+
+
+def test_every_progress_bar_in_the_package_obeys_tqdm_disable():
+    """The book build sets TQDM_DISABLE=1; a loop whose tqdm ignores it leaves a progress-bar
+    widget on the page. Every tqdm(...) in course_utils asks progress_bars()."""
+    import ast
+    from pathlib import Path
+
+    import course_utils
+
+    for path in Path(course_utils.__file__).parent.rglob("*.py"):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "tqdm":
+                disable = next((k for k in node.keywords if k.arg == "disable"), None)
+                assert (
+                    disable is not None
+                    and "progress_bars()"
+                    in ast.get_source_segment(source, disable.value)
+                ), (
+                    f"{path.name}:{node.lineno}: tqdm(..., disable=not (progress and progress_bars()))"
+                )
