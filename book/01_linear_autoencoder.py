@@ -335,7 +335,8 @@ plane_cosines = torch.linalg.svdvals(encoder_basis.T @ pca_plane)
 fit = LinearRegression().fit(pca_codes.numpy(), codes_2d.numpy())
 print(
     f"cosines of the angles between the encoder's plane and PCA's: "
-    f"{plane_cosines[0]:.3f}, {plane_cosines[1]:.3f}; R² of the codes from an affine map "
+    f"{plane_cosines[0]:.3f}, {plane_cosines[1]:.3f}; "
+    "R² of the codes from an affine map "
     f"of PCA's codes: {fit.score(pca_codes.numpy(), codes_2d.numpy()):.3f}"
 )
 ### END SOLUTION

@@ -128,7 +128,8 @@ conv_cases = [
     (10, 4, 3, 0, 1),
 ]
 print(
-    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | {'formula':>7} {'PyTorch':>7}"
+    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'dilation':>8} | "
+    f"{'formula':>7} {'PyTorch':>7}"
 )
 for case in conv_cases:
     formula, pytorch = cu.arithmetic.conv_output_size(*case), torch_conv_size(*case)
@@ -184,7 +185,8 @@ transpose_cases = [
     (5, 3, 1, 1, 1, 2),
 ]
 print(
-    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'out_pad':>7} {'dilation':>8} | "
+    f"{'size':>5} {'kernel':>6} {'stride':>6} {'padding':>7} {'out_pad':>7} "
+    f"{'dilation':>8} | "
     f"{'formula':>7} {'PyTorch':>7}"
 )
 for case in transpose_cases:
@@ -268,7 +270,8 @@ g = torch.randn_like(y)
 back = F.conv_transpose2d(g, weight, stride=2, padding=1)
 from_transpose = (C.T @ g.flatten()).reshape(back.shape)
 print(
-    f"conv_transpose2d: {tuple(g.shape)} -> {tuple(back.shape)}, largest difference to Cᵀ y: "
+    f"conv_transpose2d: {tuple(g.shape)} -> {tuple(back.shape)}, "
+    "largest difference to Cᵀ y: "
     f"{(back - from_transpose).abs().max():.1e}"
 )
 assert torch.allclose(y, from_matrix) and torch.allclose(back, from_transpose)
@@ -292,7 +295,8 @@ for size in (13, 14):
         torch.zeros(1, 1, size, size), torch.ones(1, 1, 3, 3), stride=2, padding=1
     )
     print(
-        f"input {size} x {size} -> conv output {y_size.shape[-1]} x {y_size.shape[-1]}; C has shape "
+        f"input {size} x {size} -> conv output "
+        f"{y_size.shape[-1]} x {y_size.shape[-1]}; C has shape "
         f"{tuple(C_size.shape)}"
     )
 for output_padding in (0, 1):

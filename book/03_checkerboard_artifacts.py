@@ -66,7 +66,8 @@ N_TEST = cu.config.by_scale(tiny=128, book=1_000, full=None)
 EPOCHS = cu.config.by_scale(tiny=1, book=10)
 WIDTH = cu.config.by_scale(tiny=8, book=16)
 print(
-    f"device: {device}, scale: {cu.config.scale()}, epochs per model: {EPOCHS}, width: {WIDTH}"
+    f"device: {device}, scale: {cu.config.scale()}, "
+    f"epochs per model: {EPOCHS}, width: {WIDTH}"
 )
 
 # %% [markdown]
@@ -459,9 +460,12 @@ my_strength = cu.artifacts.artifact_strength(
 )
 cu.config.seed_everything(0)
 no_overlap = nn.ConvTranspose2d(IN_CHANNELS, IN_CHANNELS, 2, stride=2)
+no_overlap_strength = cu.artifacts.artifact_strength(
+    no_overlap, in_channels=IN_CHANNELS, size=SIZE
+)
 print(
     f"bilinear + conv: {my_strength:.4f}; ConvTranspose k2 s2 (no overlap): "
-    f"{cu.artifacts.artifact_strength(no_overlap, in_channels=IN_CHANNELS, size=SIZE):.4f}"
+    f"{no_overlap_strength:.4f}"
 )
 ### END SOLUTION
 

@@ -182,7 +182,8 @@ clean_history = cu.training.fit(
 )
 reconstructions = cu.training.apply_in_batches(conv_model, test.images)
 print(
-    f"clean reconstructions: PSNR {cu.metrics.psnr(reconstructions, test.images):.2f} dB"
+    "clean reconstructions: PSNR "
+    f"{cu.metrics.psnr(reconstructions, test.images):.2f} dB"
 )
 cu.plotting.show_rows(
     {"clean": test.images, "reconstruction": reconstructions},

@@ -9,6 +9,8 @@ Environment variables (all optional):
 - ``COURSE_OFFLINE=1``: never try a download; MNIST comes from the bundled offline sample.
 - ``COURSE_DATA_DIR``: where downloaded data sets are cached.
 - ``COURSE_DEVICE``: force a device (``cpu``, ``cuda``, ``cuda:N``, ``mps``).
+- ``TQDM_DISABLE=1``: no progress bars (tqdm's own switch; the book build sets it, so that a
+  built page carries no progress-bar widget).
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ def by_scale(*, tiny, book, full=_SAME_AS_BOOK):
 def is_offline() -> bool:
     """True when ``COURSE_OFFLINE=1`` says not to try any download."""
     return _flag("COURSE_OFFLINE")
+
+
+def progress_bars() -> bool:
+    """False when ``TQDM_DISABLE=1``: training loops then draw no progress bar.
+
+    tqdm's notebook bar ignores that variable, so the course's loops ask here.
+    """
+    return not _flag("TQDM_DISABLE")
 
 
 def data_dir() -> Path:

@@ -126,7 +126,9 @@ def offline_mnist_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _short(error: Exception) -> str:
     """``Type: first line of the message``, short enough for one printed line."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = (
+        str(error).strip().splitlines()[0].rstrip(" :") if str(error).strip() else ""
+    )
     return (
         f"{type(error).__name__}: {message[:60]}" if message else type(error).__name__
     )

@@ -92,9 +92,12 @@ def plot_losses(
         color = f"C{index}"
         epochs = range(1, len(history.train_loss) + 1)
         label = f"{name} " if name else ""
-        ax.plot(epochs, history.train_loss, "--", color=color, label=f"{label}train")
+        # a single epoch is a point, not a line: mark it so that it shows
+        marker = "o" if len(history.train_loss) == 1 else None
+        style = {"color": color, "marker": marker}
+        ax.plot(epochs, history.train_loss, "--", label=f"{label}train", **style)
         if history.test_loss:
-            ax.plot(epochs, history.test_loss, "-", color=color, label=f"{label}test")
+            ax.plot(epochs, history.test_loss, "-", label=f"{label}test", **style)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     if log:

@@ -11,6 +11,7 @@ def format_table(
     """An aligned text table: one line per row name, one column per inner key.
 
     Numbers are shown with ``decimals`` decimals, anything else as text, a missing cell as "–".
+    A column name longer than 10 characters takes two header lines (cut at a space).
     ``format_table({"s&p 0.2": {"noisy": 10.2, "median": 18.3}}, "PSNR (dB)")`` gives a
     header line and one line of numbers.
     """
@@ -30,11 +31,19 @@ def format_table(
         all(is_number(row.get(column, 0.0)) for row in rows.values())
         for column in columns
     ]
-    header = [first_column, *columns]
+    # a long column name takes two header lines, so that wide tables fit the book's page
+    names = [_two_lines(column) for column in columns]
+    header = [
+        ["", *(top for top, _ in names)],
+        [first_column, *(low for _, low in names)],
+    ]
+    if not any(top for top, _ in names):
+        header = header[1:]
     body = [
         [name, *(cell(row, column) for column in columns)] for name, row in rows.items()
     ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = [*header, *body]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join(
         "  ".join(
             [line[0].ljust(widths[0])]
@@ -43,5 +52,14 @@ def format_table(
                 for text, width, right in zip(line[1:], widths[1:], numeric)
             ]
         ).rstrip()
-        for line in [header, *body]
+        for line in lines
     )
+
+
+def _two_lines(column: str) -> tuple[str, str]:
+    """A name longer than 10 characters cut at its most central space: (top, bottom)."""
+    spaces = [i for i, char in enumerate(column) if char == " "]
+    if len(column) <= 10 or not spaces:
+        return "", column
+    cut = min(spaces, key=lambda i: abs(2 * i - len(column)))
+    return column[:cut], column[cut + 1 :]

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .config import progress_bars
 from .data import batches
 from .validation import check_int
 
@@ -136,7 +137,8 @@ def fit(
 
     The images are moved once to the model's device; each epoch visits them in a fresh
     order drawn from a generator seeded with ``seed``. The progress bar shows the last
-    epoch's train and test loss. ``optimizer`` defaults to Adam with learning rate ``lr``.
+    epoch's train and test loss; ``progress=False`` or the environment variable
+    ``TQDM_DISABLE=1`` hides it. ``optimizer`` defaults to Adam with learning rate ``lr``.
 
     ``schedule`` changes the learning rate after every batch: ``"onecycle"`` warms up to
     ``lr`` and anneals to almost zero (Smith & Topin's one-cycle policy,
@@ -158,7 +160,7 @@ def fit(
     steps = epochs * -(-len(train_images) // batch_size)
     scheduler = _scheduler(optimizer, schedule, steps)
     history = History()
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    bar = tqdm(range(epochs), desc="epochs", disable=not (progress and progress_bars()))
     for _ in bar:
         model.train()
         total = 0.0

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import html
+import re
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import NOTEBOOKS, ROOT, tiny_env
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    output = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run(
-        [
-            str(jupyter_book),
-            "build",
-            ".",
-            "--all",
-            "--warningiserror",
-            "--keep-going",
-            "--path-output",
-            str(output),
-        ],
-        cwd=ROOT,
-        env=tiny_env(),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"the book build failed:\n{log[-8000:]}"
-    return output / "_build" / "html", log
+from conftest import NOTEBOOKS, launch_links
 
 
 def test_build_executes_every_chapter(built_book):
@@ -47,6 +23,8 @@ def test_build_executes_every_chapter(built_book):
 
 def test_build_has_no_warnings(built_book):
     _, log = built_book
+    if log is None:
+        pytest.skip("BUILT_BOOK reuses a build whose log is not known")
     # Sphinx's own warnings ("WARNING: ..."), not the kernel's log lines ("[IPKernelApp] WARNING | ...")
     warnings = [line for line in log.splitlines() if "WARNING:" in line]
     assert not warnings, "\n".join(warnings)
@@ -61,16 +39,17 @@ def test_chapter_page_shows_figures_and_no_traceback(built_book, notebook):
         leak
         for leak in ("&lt;Axes:", "&lt;matplotlib.", "&lt;Figure size")
         if leak in page
-    ]
+    ] + re.findall(
+        r"&lt;[\w.]+(?: object)? at 0x[0-9a-f]+&gt;|\[None(?:, None)+\]", page
+    )
     assert not leaks, (
-        f"a cell prints a plot object's repr {leaks}: end its last line with `;`"
+        f"a cell prints an object's repr {leaks}: end it with `plt.show()` (ruff format "
+        "drops a trailing `;` from the .py file)"
     )
-    assert page.count("<img") >= 2, "the chapter should show its figures"
-    assert (
-        "colab.research.google.com/github/" in page
-        and f"book/{notebook.stem}.ipynb" in page
-    )
-    assert "mybinder.org" in page
+    figures = re.findall(r'<img alt="[^"]*" src="../_images/', page)
+    assert len(figures) >= 2, "the chapter should show its figures"
+    for service, link in launch_links(notebook.stem).items():
+        assert f'href="{html.escape(link)}"' in page, f"no {service} button to {link}"
 
 
 def test_intro_and_references(built_book):
@@ -80,3 +59,55 @@ def test_intro_and_references(built_book):
     ).exists()
     references = (html_dir / "book" / "references.html").read_text()
     assert "Baldi" in references and "Kingma" in references
+
+
+class _Links(HTMLParser):
+    """The ids a page defines and the local addresses it links to or loads."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.targets = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("id", "name") if tag == "a" else ("id",):
+            if attrs.get(name):
+                self.ids.add(attrs[name])
+        for name in ("href", "src"):
+            target = attrs.get(name)
+            if target and not urlsplit(target).scheme and not target.startswith("//"):
+                self.targets.append(target)
+
+
+def test_internal_links_resolve(built_book):
+    """Every local href and src of every built page points at a file that exists, and every
+    #anchor at an id on the page it names."""
+    html_dir, _ = built_book
+    parsed = {}
+
+    def parse(path: Path) -> _Links:
+        if path not in parsed:
+            parsed[path] = _Links()
+            parsed[path].feed(path.read_text(errors="replace"))
+        return parsed[path]
+
+    pages = [p for p in html_dir.rglob("*.html") if "_static" not in p.parts]
+    broken = []
+    for page in pages:
+        for target in parse(page).targets:
+            address = urlsplit(target)
+            path = (
+                (page.parent / unquote(address.path)).resolve()
+                if address.path
+                else page
+            )
+            if path.is_dir():
+                path = path / "index.html"
+            where = f"{page.relative_to(html_dir)} -> {target}"
+            if not path.is_file():
+                broken.append(f"{where}: no such file")
+            elif address.fragment and path.suffix == ".html":
+                if unquote(address.fragment) not in parse(path).ids:
+                    broken.append(f"{where}: no such anchor")
+    assert len(pages) >= len(NOTEBOOKS) + 3
+    assert not broken, "broken internal links:\n" + "\n".join(broken)

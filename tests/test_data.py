@@ -156,3 +156,15 @@ def test_batches_bad_arguments():
         list(batches(torch.zeros(3), batch_size=0))
     with pytest.raises(ValueError, match="same length"):
         list(batches(torch.zeros(3), torch.zeros(4), batch_size=2))
+
+
+def test_download_error_is_one_clean_line():
+    # torchvision's message: "Error downloading train-images-idx3-ubyte.gz:\nTried ..."
+    error = RuntimeError(
+        "Error downloading train-images-idx3-ubyte.gz:\nTried mirror 1"
+    )
+    assert (
+        data._short(error)
+        == "RuntimeError: Error downloading train-images-idx3-ubyte.gz"
+    )
+    assert data._short(ValueError()) == "ValueError"

@@ -54,3 +54,11 @@ def test_bad_shapes_raise():
         plot_latent_2d(torch.randn(30, 3), torch.zeros(30))
     with pytest.raises(ValueError, match="images"):
         show_images(torch.rand(28, 28))
+
+
+def test_plot_losses_marks_a_single_epoch():
+    plot_losses(History([0.3], [0.4]), title="one epoch")
+    assert [line.get_marker() for line in plt.gca().get_lines()] == ["o", "o"]
+    plot_losses(History([0.3, 0.2], [0.4, 0.3]), title="two epochs")
+    assert {line.get_marker() for line in plt.gca().get_lines()} == {"None"}
+    plt.close("all")

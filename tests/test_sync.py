@@ -4,6 +4,8 @@ each chapter is in the table of contents, and each begins with the Colab-only in
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 
 import jupytext
 import pytest
@@ -53,13 +55,35 @@ def test_table_of_contents_lists_every_chapter():
         ), entry
 
 
+# The Colab-only install cell, the same in every chapter. It installs the course from the
+# repository that _config.yml names (the launch buttons use the same one); pip keeps Colab's
+# own torch and torchvision, which meet pyproject.toml's lower bounds.
+INSTALL_CELL = """\
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    course = "git+{url}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)"""
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_first_code_cell_installs_course_utils_only_in_colab(notebook):
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     first_code = next(
         cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code"
     )
-    assert 'if "google.colab" in sys.modules:' in first_code.source
-    assert f"git+{repository}" in first_code.source, (
-        "the install URL should match _config.yml's repository"
+    assert first_code.source.strip() == INSTALL_CELL.format(url=repository), (
+        "the first code cell should be chapter 1's install cell, installing from "
+        f"_config.yml's repository {repository}"
     )
+
+
+def test_install_keeps_colabs_torch():
+    """Colab's torch and torchvision satisfy the package's requirements, so the install cell
+    does not replace them: lower bounds only, no pins and no upper bounds."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        assert not re.search(r"==|<|~=|!=", requirement), (
+            f"{requirement!r} in pyproject.toml could make pip replace Colab's package"
+        )

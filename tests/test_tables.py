@@ -18,3 +18,21 @@ def test_numbers_text_and_missing_cells_line_up():
 
 def test_decimals():
     assert "0.12346" in format_table({"a": {"x": 0.123456}}, decimals=5)
+
+
+def test_long_column_names_take_two_header_lines():
+    rows = {
+        "salt-and-pepper 0.2": {"noisy input": 10.164, "AE, clean-trained": 6.0},
+        "Gaussian 0.4": {"noisy input": 11.03},
+    }
+    assert format_table(rows, "PSNR (dB)").splitlines() == [
+        "                     noisy            AE,",
+        "PSNR (dB)            input  clean-trained",
+        "salt-and-pepper 0.2  10.16           6.00",
+        "Gaussian 0.4         11.03              –",
+    ]
+    # a long name without a space stays on one line
+    assert format_table({"a": {"reconstruction": 1.0}}).splitlines() == [
+        "   reconstruction",
+        "a            1.00",
+    ]

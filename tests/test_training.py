@@ -211,3 +211,55 @@ def test_schedules_move_the_learning_rate(digits, schedule, peak, last):
 def test_unknown_schedule_is_refused(digits):
     with pytest.raises(ValueError, match="schedule"):
         fit(LinearAutoencoder(bottleneck=4), digits[0], epochs=1, schedule="step")
+
+
+@pytest.mark.parametrize(
+    ("progress", "tqdm_disable", "bar_shown"),
+    [(True, None, True), (True, "1", False), (True, "0", True), (False, None, False)],
+)
+def test_progress_bar_obeys_progress_and_tqdm_disable(
+    monkeypatch, progress, tqdm_disable, bar_shown
+):
+    # the book build sets TQDM_DISABLE=1; tqdm's notebook bar would not read it itself
+    import course_utils.training as training
+
+    if tqdm_disable is None:
+        monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    else:
+        monkeypatch.setenv("TQDM_DISABLE", tqdm_disable)
+    bars, original = [], training.tqdm
+
+    def recording_tqdm(*args, **kwargs):
+        bars.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "tqdm", recording_tqdm)
+    fit(
+        LinearAutoencoder(bottleneck=2),
+        torch.rand(8, 1, 28, 28),
+        epochs=1,
+        progress=progress,
+    )
+    assert [not kwargs["disable"] for kwargs in bars] == [bar_shown]
+
+
+def test_every_progress_bar_in_the_package_obeys_tqdm_disable():
+    """The book build sets TQDM_DISABLE=1; a loop whose tqdm ignores it leaves a progress-bar
+    widget on the page. Every tqdm(...) in course_utils asks progress_bars()."""
+    import ast
+    from pathlib import Path
+
+    import course_utils
+
+    for path in Path(course_utils.__file__).parent.rglob("*.py"):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "tqdm":
+                disable = next((k for k in node.keywords if k.arg == "disable"), None)
+                assert (
+                    disable is not None
+                    and "progress_bars()"
+                    in ast.get_source_segment(source, disable.value)
+                ), (
+                    f"{path.name}:{node.lineno}: tqdm(..., disable=not (progress and progress_bars()))"
+                )

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..config import progress_bars
 from ..data import batches
 from ..validation import check_int
 
@@ -225,7 +226,10 @@ def train_aae(
     order = torch.Generator().manual_seed(seed)
     history = AdversarialHistory()
     model.train()
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress):
+    epoch_bar = tqdm(
+        range(epochs), desc="epochs", disable=not (progress and progress_bars())
+    )
+    for _ in epoch_bar:
         totals = dict.fromkeys(history.__dataclass_fields__, 0.0)
         for batch in batches(
             images, batch_size=batch_size, shuffle=True, generator=order

@@ -1,0 +1,316 @@
+"""Every page of the tiny-scale book, opened in headless Chromium as a reader would see it.
+
+The built HTML is served on 127.0.0.1 and every request to any other address is blocked, so
+the test also proves that the book works offline: MathJax and the widget scripts come from
+the book itself. Per page: no console error, no blocked or failed request, every image
+loaded, the math typeset by MathJax, no traceback, error output, warning or widget
+placeholder, and the launch buttons pointing at the chapter's notebook. A full-page
+screenshot of every page goes to _build/screenshots/ to be looked at.
+
+Needs Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it). Without it the
+test fails under CI=true and is skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import NOTEBOOKS, ROOT, launch_links
+
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# Wide enough for the theme's sidebar and an 88-column code cell beside it (a 1366-pixel
+# laptop screen, the most common size that still shows the sidebar).
+VIEWPORT = {"width": 1366, "height": 900}
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHAPTERS = [f"book/{notebook.stem}.html" for notebook in NOTEBOOKS]
+PAGES = [
+    "index.html",
+    "book/intro.html",
+    *CHAPTERS,
+    "book/references.html",
+    "genindex.html",
+    "search.html",
+]
+# Text that must never reach a page: a traceback, a warning, and what a widget or a progress
+# bar leaves when its JavaScript does not run. (Error and stderr outputs are found by class.)
+FORBIDDEN_TEXT = [
+    "Traceback (most recent call last)",
+    "Warning:",
+    "Loading widget",
+    "Error displaying widget",
+    "HBox(children",
+    "VBox(children",
+    "interactive(children",
+    "IntProgress(",
+    "FloatProgress(",
+    "it/s]",
+    "s/it]",
+]
+
+
+def _missing(message: str):
+    """Fail under CI (which installs everything), skip on a machine without a browser."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        _missing(
+            "Debian's chromium is not installed, so the book was not opened in a browser: "
+            "run `apt-get update && apt-get install -y chromium` (.ci/run does it)"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """The built book served on 127.0.0.1 (a free port) for as long as the tests run."""
+    html_dir, _ = built_book
+    handler = functools.partial(
+        _QuietHandler, directory=str(html_dir)
+    )  # serves files only
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # the test reports what failed; no log per request
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed: `make test` installs requirements.txt")
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+# Run in the page once MathJax and the widget manager have finished.
+_INSPECT = """
+() => {
+  const outside = (el, selector) => !el.closest(selector);
+  const images = [...document.querySelectorAll('img')].map(img => ({
+    src: img.getAttribute('src'), width: img.naturalWidth, height: img.naturalHeight,
+    inOutput: !!img.closest('.cell_output, .output'),
+  }));
+  // Sphinx marks math with the class "math"; MathJax replaces its TeX by mjx-container.
+  const mathSources = document.querySelectorAll('.math').length;
+  const rendered = document.querySelectorAll('mjx-container').length;
+  const article = document.querySelector('article') || document.body;
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  const prose = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (outside(node.parentElement, 'pre, code, mjx-container, script, style')) {
+      prose.push(node.textContent);
+    }
+  }
+  const codeBlocks = [...document.querySelectorAll('.cell_input pre')];
+  const overflowing = [...article.querySelectorAll('pre')]
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b));
+  // the width of 88 characters of the code font, and the room inside a code cell's padding
+  const columns = codeBlocks.length ? (() => {
+    const pre = codeBlocks[0];
+    const style = getComputedStyle(pre);
+    const probe = document.createElement('span');
+    probe.textContent = 'x'.repeat(88);
+    pre.appendChild(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    const shown = pre.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    return {needed, shown};
+  })() : null;
+  return {
+    images, mathSources, rendered, prose: prose.join(' '),
+    outputText: [...document.querySelectorAll('.cell_output')].map(o => o.innerText).join('\\n'),
+    errorOutputs: document.querySelectorAll(
+      '.cell_output .stderr, .cell_output .traceback, .cell_output .error').length,
+    widgetStates: document.querySelectorAll(
+      'script[type="application/vnd.jupyter.widget-view+json"]').length,
+    widgetsShown: document.querySelectorAll('.jupyter-widgets, .widget-interact').length,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    overflowing, columns,
+  };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def pages(site, browser):
+    """Each page opened once, offline: what the test saw, and the screenshot taken."""
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    SCREENSHOTS.mkdir(parents=True)
+    seen = {}
+    for name in PAGES:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        blocked, failed, console_errors = [], [], []
+
+        def route(route, blocked=blocked):
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort("internetdisconnected")
+
+        page.route("**/*", route)
+        page.on(
+            "console",
+            lambda message, errors=console_errors: (
+                errors.append(f"{message.text} ({message.location.get('url')})")
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on(
+            "pageerror", lambda error, errors=console_errors: errors.append(str(error))
+        )
+        page.on(
+            "requestfailed",
+            lambda request, failed=failed: failed.append(
+                f"{request.url}: {request.failure}"
+            ),
+        )
+        page.on(
+            "response",
+            lambda response, failed=failed: (
+                failed.append(f"{response.url}: HTTP {response.status}")
+                if response.status >= 400
+                else None
+            ),
+        )
+        page.goto(f"{site}/{name}", wait_until="load")
+        # MathJax typesets after the page has loaded; the widget manager renders later still.
+        page.wait_for_function(
+            "() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)"
+        )
+        page.evaluate("() => window.MathJax ? MathJax.startup.promise : null")
+        if page.query_selector(
+            'script[type="application/vnd.jupyter.widget-view+json"]'
+        ):
+            page.wait_for_selector(".jupyter-widgets", timeout=20_000)
+        page.wait_for_load_state("networkidle")
+        report = page.evaluate(_INSPECT)
+        report.update(
+            url=page.url, blocked=blocked, failed=failed, console_errors=console_errors
+        )
+        page.screenshot(
+            path=str(SCREENSHOTS / name.replace("/", "__").replace(".html", ".png")),
+            full_page=True,
+        )
+        seen[name] = report
+        context.close()
+    return seen
+
+
+def test_every_built_page_is_opened(built_book):
+    html_dir, _ = built_book
+    built = sorted(
+        str(path.relative_to(html_dir))
+        for path in html_dir.rglob("*.html")
+        if "_static" not in path.parts and "_sources" not in path.parts
+    )
+    assert built == sorted(PAGES), "a page is missing from PAGES, or was not built"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_works_offline_without_errors(pages, name):
+    report = pages[name]
+    assert not report["blocked"], (
+        f"{name} asks the network for {report['blocked']}: ship it with the book"
+    )
+    assert not report["failed"], f"requests of {name} failed: {report['failed']}"
+    assert not report["console_errors"], (
+        f"console errors on {name}: {report['console_errors']}"
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_image_loaded(pages, name):
+    broken = [
+        image["src"]
+        for image in pages[name]["images"]
+        if not (image["width"] > 0 and image["height"] > 0)
+    ]
+    assert not broken, f"images of {name} that did not load: {broken}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_math_is_typeset(pages, name):
+    report = pages[name]
+    if report["mathSources"]:
+        assert report["rendered"] >= report["mathSources"], (
+            f"{name}: {report['mathSources']} formulas, only {report['rendered']} "
+            "typeset by MathJax"
+        )
+    raw = [
+        marker
+        for marker in ("$", "\\(", "\\[", "\\begin{")
+        if marker in report["prose"]
+    ]
+    assert not raw, (
+        f"{name} shows raw TeX ({raw}) outside code: a formula was not typeset"
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_error_warning_or_widget_placeholder(pages, name):
+    report = pages[name]
+    assert report["errorOutputs"] == 0, f"{name} shows an error or stderr output"
+    shown = [text for text in FORBIDDEN_TEXT if text in report["outputText"]]
+    assert not shown, f"{name} shows {shown} in a cell's output"
+    if report["widgetStates"]:
+        assert report["widgetsShown"], f"{name} has a widget that did not render"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_launch_links_and_code_width(pages, name):
+    report = pages[name]
+    expected = launch_links(name.removeprefix("book/").removesuffix(".html"))
+    for service, link in expected.items():
+        assert link in report["links"], (
+            f"{name} has no {service} button to {link}; its links: "
+            f"{[a for a in report['links'] if service in a]}"
+        )
+    columns = report["columns"]
+    assert columns and columns["needed"] <= columns["shown"], (
+        f"{name}: a code cell {VIEWPORT['width']} pixels wide shows fewer than 88 columns "
+        f"({columns})"
+    )
+    assert not report["overflowing"], (
+        f"{name}: code that needs a scroll bar; its longest lines: {report['overflowing']}"
+    )
+    figures = [image for image in report["images"] if image["inOutput"]]
+    assert figures, f"{name} shows no figure from its cells"
