@@ -120,7 +120,7 @@ cu.plotting.show_rows(
 
 # %%
 cu.notebook.show_source(cu.anomaly.reconstruction_scores)
-cu.notebook.show_source(cu.anomaly.squared_error_per_image)
+cu.notebook.show_source(cu.metrics.mse_per_image)
 
 
 # %%

@@ -18,6 +18,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from .data import ImageSet
+from .metrics import mse_per_image
 from .training import apply_in_batches
 from .validation import check_int
 
@@ -76,16 +77,6 @@ def one_class_split(
     )
 
 
-def squared_error_per_image(images: torch.Tensor, reconstructions: torch.Tensor):
-    """Mean squared error of each image against its reconstruction: one number per image."""
-    if images.shape != reconstructions.shape:
-        raise ValueError(
-            f"reconstructions must have the images' shape {tuple(images.shape)}, "
-            f"got {tuple(reconstructions.shape)}"
-        )
-    return (images - reconstructions).pow(2).flatten(start_dim=1).mean(dim=1)
-
-
 def reconstruction_scores(
     model: torch.nn.Module, images: torch.Tensor, batch_size: int = 512
 ) -> torch.Tensor:
@@ -99,7 +90,7 @@ def reconstruction_scores(
             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images)}"
         )
     reconstructions = apply_in_batches(model, images, batch_size=batch_size)
-    return squared_error_per_image(images.detach().cpu().float(), reconstructions)
+    return mse_per_image(reconstructions, images.detach().cpu()).float()
 
 
 def _pixels(images) -> np.ndarray:
@@ -118,7 +109,9 @@ def pca_scores(pca: PCA, images: torch.Tensor) -> torch.Tensor:
     """Mean squared error of each image against its projection on the PCA subspace."""
     pixels = _pixels(images)
     reconstructed = pca.inverse_transform(pca.transform(pixels))
-    return torch.from_numpy(((pixels - reconstructed) ** 2).mean(axis=1)).float()
+    return mse_per_image(
+        torch.from_numpy(reconstructed), torch.from_numpy(pixels)
+    ).float()
 
 
 def fit_isolation_forest(

@@ -30,6 +30,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from .training import eval_mode
 from .validation import check_int
 
 LOG_2PI = math.log(2 * math.pi)
@@ -145,14 +146,13 @@ def importance_weighted_nll(
     check_int("k", k)
     check_int("batch_size", batch_size)
     check_int("chunk_size", chunk_size)
-    was_training = model.training
-    model.eval()
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else images.device
     results = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device)
-        mu, logvar = model.encode(x)
+        with eval_mode(model):
+            mu, logvar = model.encode(x)
         log_weights = []
         for done in range(0, k, chunk_size):
             size = min(chunk_size, k - done)
@@ -160,13 +160,13 @@ def importance_weighted_nll(
             z = mu + torch.exp(0.5 * logvar) * eps  # size x n x d
             flat_z = z.reshape(size * len(x), -1)
             repeated_x = x.unsqueeze(0).expand(size, *x.shape).reshape(-1, *x.shape[1:])
-            log_px_z = model.log_likelihood(repeated_x, flat_z).view(size, len(x))
+            with eval_mode(model):
+                log_px_z = model.log_likelihood(repeated_x, flat_z).view(size, len(x))
             log_pz = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
             log_qz_x = log_normal(z, mu, logvar)
             log_weights.append(log_px_z + log_pz - log_qz_x)
         log_weights = torch.cat(log_weights)  # k x n
         results.append(-(torch.logsumexp(log_weights, dim=0) - math.log(k)).cpu())
-    model.train(was_training)
     return torch.cat(results)
 
 

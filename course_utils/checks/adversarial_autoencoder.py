@@ -6,6 +6,7 @@ import torch
 from scipy.stats import kstest
 
 from ..distances import mmd2
+from ..metrics import mse
 from ..training import apply_in_batches
 from . import expect, expect_tensor, passed
 
@@ -108,9 +109,7 @@ def check_square_prior(
         "`cu.training.apply_in_batches(aae_square.encode, test.images, "
         "module=aae_square)`.",
     )
-    reconstruction = float(
-        ((apply_in_batches(model, images) - images.cpu()) ** 2).mean()
-    )
+    reconstruction = mse(apply_in_batches(model, images), images.cpu())
     average_digit = float(images.var(dim=0, unbiased=False).mean())
     expect(
         reconstruction < average_digit,

@@ -9,19 +9,15 @@ import torch
 
 from ..config import is_tiny
 from ..losses import elbo_loss, kl_to_standard_normal
-from ..training import evaluate
+from ..training import eval_mode, evaluate
 from . import expect, expect_tensor, passed
 
 ENDPOINT_TOLERANCE = 4.0  # squared endpoint error, in units of its expected size
 
 
 def _posterior_mean(model, images: torch.Tensor) -> torch.Tensor:
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        mu = model.encode(images)[0].detach().float().cpu()
-    model.train(was_training)
-    return mu
+    with eval_mode(model), torch.no_grad():
+        return model.encode(images)[0].detach().float().cpu()
 
 
 def check_noisy_interpolation(
