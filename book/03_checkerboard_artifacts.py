@@ -300,8 +300,9 @@ plt.show()
 # pattern: with random weights, the taps that land on an even pixel and those that land on an
 # odd one sum to different values, even when there are equally many of them. The uneven
 # overlap shows somewhere else: the gain map of the kernel-3 layer has the 1-2-2-4 structure
-# of its overlap map, while those of kernel 4 and resize + convolution are flat inside the
-# border. The table gives, at initialisation, the artifact strength of both upsampling layers
+# of its overlap map, while those of kernel 4 and resize + convolution have no such structure:
+# they only differ a little from phase to phase (as the phase gains above do), which the small
+# Nyquist shares of their gain maps in the table measure. The table gives, at initialisation, the artifact strength of both upsampling layers
 # of every decoder and the Nyquist share of the last layer's gain map:
 
 
