@@ -16,6 +16,8 @@ def test_build_executes_every_chapter(built_book):
     """``make book`` reuses cached executions; the test builds into a fresh folder, whose
     cache is empty, so every chapter really runs."""
     _, log = built_book
+    if log is None:
+        pytest.skip("BUILT_BOOK reuses a build whose log is not known")
     assert "Using cached notebook" not in log
     executed = [line for line in log.splitlines() if "Executed notebook in" in line]
     assert len(executed) == len(NOTEBOOKS), executed
