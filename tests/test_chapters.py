@@ -38,6 +38,8 @@ def _course_functions():
     """course_utils's functions by name, to look up what a chapter calls."""
     functions = {}
     for module_info in pkgutil.walk_packages(course_utils.__path__, "course_utils."):
+        if module_info.name.startswith(("course_utils.teaching", "course_utils.grade")):
+            continue  # the instructors' tools: no chapter calls them
         module = importlib.import_module(module_info.name)
         for name, value in vars(module).items():
             if inspect.isfunction(value) and value.__module__ == module.__name__:

@@ -20,11 +20,6 @@ import os
 import resource
 import sys
 
-settings = json.loads(os.environ.pop("COURSE_GRADER_SANDBOX", "{}"))
-limit = int(settings.get("memory", 0))
-if limit:
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
 
 def make_hook(writable):
     realpath, join, getcwd, getpid = (
@@ -86,10 +81,16 @@ def make_hook(writable):
     return hook
 
 
-if settings:
-    sys.addaudithook(make_hook(tuple(settings["writable"])))
-del make_hook, settings, limit
-sys.argv[0] = "ipykernel_launcher"
-from ipykernel import kernelapp  # noqa: E402
+if __name__ == "__main__":  # run as `python -c <this text>`; importing it does nothing
+    settings = json.loads(os.environ.pop("COURSE_GRADER_SANDBOX", "{}"))
+    limit = int(settings.get("memory", 0))
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-kernelapp.launch_new_instance()
+    if settings:
+        sys.addaudithook(make_hook(tuple(settings["writable"])))
+    del make_hook, settings, limit
+    sys.argv[0] = "ipykernel_launcher"
+    from ipykernel import kernelapp  # noqa: E402
+
+    kernelapp.launch_new_instance()
