@@ -73,3 +73,15 @@ def expect_tensor(
 def close(a: float, b: float, rel: float) -> bool:
     """``a`` within a relative tolerance ``rel`` of ``b``."""
     return math.isclose(a, b, rel_tol=rel)
+
+
+def reconstruction_and_average_digit(
+    model, images: torch.Tensor
+) -> tuple[float, float]:
+    """The model's reconstruction MSE on ``images``, and the MSE of drawing their average image
+    for every one of them: a model that has learnt anything beats the second number."""
+    from ..metrics import mse
+    from ..training import apply_in_batches
+
+    reconstruction = mse(apply_in_batches(model, images), images.cpu())
+    return reconstruction, float(images.var(dim=0, unbiased=False).mean())

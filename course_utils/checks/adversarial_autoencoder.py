@@ -6,9 +6,8 @@ import torch
 from scipy.stats import kstest
 
 from ..distances import mmd2
-from ..metrics import mse
 from ..training import apply_in_batches
-from . import expect, expect_tensor, passed
+from . import expect, expect_tensor, passed, reconstruction_and_average_digit
 
 HALF_SIDE = 2.0  # the exercise's prior: uniform on the square [-2, 2]²
 SAMPLES = 4_000
@@ -109,8 +108,7 @@ def check_square_prior(
         "`cu.training.apply_in_batches(aae_square.encode, test.images, "
         "module=aae_square)`.",
     )
-    reconstruction = mse(apply_in_batches(model, images), images.cpu())
-    average_digit = float(images.var(dim=0, unbiased=False).mean())
+    reconstruction, average_digit = reconstruction_and_average_digit(model, images)
     expect(
         reconstruction < average_digit,
         ex,

@@ -6,9 +6,8 @@ import torch
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from ..metrics import mse
 from ..training import apply_in_batches
-from . import expect, expect_tensor, passed
+from . import expect, expect_tensor, passed, reconstruction_and_average_digit
 
 CHANCE = 0.1  # ten digit classes
 
@@ -39,8 +38,7 @@ def check_latent_2d(model, codes, images: torch.Tensor, labels: torch.Tensor) ->
         "`codes_2d` are not the codes that `model_2d.encode` gives for the test images.",
         "compute them with `apply_in_batches(model_2d.encode, test.images, module=model_2d)` after training.",
     )
-    reconstruction_mse = mse(apply_in_batches(model, images), images.cpu())
-    mean_image_mse = float(images.var(dim=0, unbiased=False).mean())
+    reconstruction_mse, mean_image_mse = reconstruction_and_average_digit(model, images)
     expect(
         reconstruction_mse < mean_image_mse,
         ex,
