@@ -65,3 +65,16 @@ def test_a_part_rewrites_only_its_own_section(tmp_path, monkeypatch):
     assert again[bench.TITLES["data"]] == "speed 1"
     assert again[bench.TITLES["tiny"]] == "tiny 2"
     assert again[bench.TITLES["build"]] == "*Not run yet.*"
+
+
+def test_the_speed_up_bound_is_the_loader_epoch_over_the_bare_training_step():
+    best = {
+        ("conv", "memory"): 0.55,
+        ("conv", "loader"): 0.65,
+        ("none", "memory"): 0.05,
+        ("none", "loader"): 0.15,
+    }
+    line = bench._amdahl_bound(best, "conv", "none", "memory", "loader")
+    # step = 0.55 - 0.05 = 0.5 s; 0.65 / 0.5 = 1.3
+    assert "takes 0.500 s of the `DataLoader` epoch's 0.650 s" in line
+    assert "at most 1.3× faster" in line
