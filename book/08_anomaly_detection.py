@@ -90,7 +90,8 @@ print(
 # set.
 
 # %%
-train = cu.data.load_mnist("train")  # the split below takes fixed numbers from it
+# the first N_TRAIN + N_VALIDATION of every digit: a fixed number, online or offline
+train = cu.data.load_mnist("train", per_class=N_TRAIN + N_VALIDATION)
 test = cu.data.load_mnist("test", limit=TEST_LIMIT)
 split = cu.anomaly.one_class_split(train, test, NORMAL, N_TRAIN, N_VALIDATION)
 is_anomaly = split.test_is_anomaly

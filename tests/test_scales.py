@@ -4,10 +4,11 @@ An online user's ``torchvision`` download holds 60,000 + 10,000 digits, the offl
 4,000 + 1,000. ``bench/mnist_standin.py`` writes a full-size stand-in in torchvision's raw file
 layout, so the online path can be exercised here without a network.
 
-What ``test_every_chapter_loads_the_same_number_of_images_online_and_offline`` proves: it runs
+What ``test_every_chapter_loads_the_same_images_online_and_offline`` proves: it runs
 each chapter's top-level statements that set sizes (every assignment that calls ``by_scale``)
 and that load MNIST (every assignment that calls ``load_mnist``), in source order, once against
-the stand-in (as an online user) and once offline, and compares what ``load_mnist`` returned.
+the stand-in (as an online user) and once offline, and compares what ``load_mnist`` returned:
+the sizes, fixed numbers both times, and the pixels (the stand-in begins with the sample).
 It does not run the training cells: that they train on the loaded images (and not on
 something bigger) is read from the code, not executed.
 """
@@ -100,15 +101,16 @@ def _size_and_load_statements(chapter: Path) -> tuple[list[ast.stmt], int]:
     return chosen, loads_anywhere
 
 
-def _loaded_sizes(chapter: Path, monkeypatch) -> list[tuple[str, int | None, int]]:
-    """(split, limit, number of images) of every ``load_mnist`` call the chapter's top-level
-    size and load statements make."""
+def _loaded_sizes(chapter: Path, monkeypatch) -> list[tuple]:
+    """(split, limit, per_class, number of images, their pixel sum) of every ``load_mnist``
+    call the chapter's top-level size and load statements make."""
     statements, loads_anywhere = _size_and_load_statements(chapter)
     seen = []
 
-    def recording_load(split="train", *, limit=None):
-        loaded = LOAD_MNIST(split, limit=limit)
-        seen.append((split, limit, len(loaded.images)))
+    def recording_load(split="train", *, limit=None, per_class=None):
+        loaded = LOAD_MNIST(split, limit=limit, per_class=per_class)
+        pixels = round(float(loaded.images.double().sum()), 3)  # the same images?
+        seen.append((split, limit, per_class, len(loaded.images), pixels))
         return loaded
 
     monkeypatch.setattr(data, "load_mnist", recording_load)
@@ -131,23 +133,10 @@ def _loaded_sizes(chapter: Path, monkeypatch) -> list[tuple[str, int | None, int
     return seen
 
 
-# Chapters known to load a size that depends on where MNIST came from, with the reason; the
-# mark is strict, so the test says so as soon as the chapter is fixed.
-KNOWN_TO_DIFFER = {
-    "08_anomaly_detection": "loads every training digit (60,000 online, 4,000 offline) and "
-    "then picks a fixed number of one class: the count is fixed, the pool it is drawn "
-    "from is not, so the printed numbers differ online and offline",
-}
-
-
-def _marked(chapter: Path):
-    reason = KNOWN_TO_DIFFER.get(chapter.stem)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(chapter, id=chapter.stem, marks=marks)
-
-
-@pytest.mark.parametrize("chapter", [_marked(chapter) for chapter in CHAPTERS])
-def test_every_chapter_loads_the_same_number_of_images_online_and_offline(
+@pytest.mark.parametrize(
+    "chapter", CHAPTERS, ids=[chapter.stem for chapter in CHAPTERS]
+)
+def test_every_chapter_loads_the_same_images_online_and_offline(
     chapter, standin, monkeypatch
 ):
     monkeypatch.setenv("COURSE_SCALE", "book")
@@ -160,12 +149,13 @@ def test_every_chapter_loads_the_same_number_of_images_online_and_offline(
     if not online:
         pytest.skip(f"{chapter.name} does not load MNIST")
     assert online == offline, f"online {online} != offline {offline}"
-    for split, limit, count in online:
-        assert limit is not None, (
+    for split, limit, per_class, count, _ in online:
+        assert limit is not None or per_class is not None, (
             f"{chapter.name}: the {split} size must be a fixed number"
         )
-        assert count == limit, (
-            f"{chapter.name}: asked for {limit} {split} images, got {count}"
+        asked = limit if limit is not None else 10 * per_class
+        assert count == asked, (
+            f"{chapter.name}: asked for {asked} {split} images, got {count}"
         )
 
 
