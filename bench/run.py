@@ -281,15 +281,16 @@ def quality_table(rows) -> list[str]:
     import course_utils.results as results
 
     lines = [
-        "| chapter | measure | model | value | baseline | value | difference | model better |",
-        "|---|---|---|---:|---|---:|---:|:---:|",
+        "| chapter | measure | model | value | baseline | value | difference | claim | holds |",
+        "|---|---|---|---:|---|---:|---:|---|:---:|",
     ]
     for name, _, recorded, *_ in rows:
         for row in recorded:
             lines.append(
                 f"| {name} | {row['measure']} | {row['model']} | {row['model_value']:.4g} | "
                 f"{row['baseline']} | {row['baseline_value']:.4g} | "
-                f"{_difference(row)} | {'yes' if results.beats(row) else '**no**'} |"
+                f"{_difference(row)} | {results.claim(row)} | "
+                f"{'yes' if results.holds(row) else '**no**'} |"
             )
     without = [name for name, _, recorded, *_ in rows if not recorded]
     if without:

@@ -40,16 +40,26 @@ def record(
     model: tuple[str, float],
     baseline: tuple[str, float],
     higher_is_better: bool,
+    within: float | None = None,
 ) -> None:
     """Note that ``model`` (name, number) scored against ``baseline`` (name, number) on ``measure``.
 
-    Appends one row to the file named by ``COURSE_RESULTS_FILE``; without it, does nothing.
-    Returns nothing, so a cell ending with it prints nothing.
+    The chapter's claim is that the model is better than the baseline; with ``within`` (a
+    fraction, e.g. 0.05), that it comes within that share of it, for a baseline that is the
+    optimum (PCA for a linear autoencoder). Appends one row to the file named by
+    ``COURSE_RESULTS_FILE``; without it, does nothing. Returns nothing, so a cell ending with it
+    prints nothing.
     """
     if not isinstance(measure, str) or not measure:
         raise ValueError(f"measure must be a non-empty string, got {measure!r}")
     model_name, model_value = _named_number("model", model)
     baseline_name, baseline_value = _named_number("baseline", baseline)
+    if within is not None and not (
+        isinstance(within, (int, float)) and not isinstance(within, bool) and within > 0
+    ):
+        raise ValueError(
+            f"within must be a positive fraction such as 0.05, got {within!r}"
+        )
     path = os.environ.get(ENVIRONMENT_VARIABLE)
     if not path:
         return
@@ -62,6 +72,7 @@ def record(
             "baseline": baseline_name,
             "baseline_value": baseline_value,
             "higher_is_better": bool(higher_is_better),
+            "within": None if within is None else float(within),
         }
     )
     Path(path).write_text(json.dumps(rows, indent=1))
@@ -78,3 +89,19 @@ def beats(row: dict) -> bool:
     if row["higher_is_better"]:
         return row["model_value"] > row["baseline_value"]
     return row["model_value"] < row["baseline_value"]
+
+
+def claim(row: dict) -> str:
+    """What the row claims: ``better``, or ``within 5%`` of a baseline that is the optimum."""
+    within = row.get("within")
+    return "better" if within is None else f"within {within:.0%}"
+
+
+def holds(row: dict) -> bool:
+    """True when the row's claim holds: the model beats the baseline, or comes within
+    ``within`` (relative to the baseline) of it."""
+    within = row.get("within")
+    if within is None or beats(row):
+        return beats(row)
+    shortfall = abs(row["model_value"] - row["baseline_value"])
+    return shortfall <= within * abs(row["baseline_value"])

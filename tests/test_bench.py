@@ -11,7 +11,7 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def _row(measure, model, baseline, higher_is_better):
+def _row(measure, model, baseline, higher_is_better, within=None):
     return {
         "measure": measure,
         "model": "AE",
@@ -19,6 +19,7 @@ def _row(measure, model, baseline, higher_is_better):
         "baseline": "base",
         "baseline_value": baseline,
         "higher_is_better": higher_is_better,
+        "within": within,
     }
 
 
@@ -30,6 +31,7 @@ def test_quality_table_says_which_model_beats_its_baseline():
             [
                 _row("s&p 0.1, PSNR (dB)", 22.0, 20.5, True),
                 _row("clean test MSE", 0.006, 0.005, False),
+                _row("linear AE MSE", 0.0101, 0.01, False, within=0.05),
             ],
             "",
             10.0,
@@ -38,12 +40,16 @@ def test_quality_table_says_which_model_beats_its_baseline():
     ]
     lines = bench.quality_table(rows)
     assert (
-        "| 04_denoising | s&p 0.1, PSNR (dB) | AE | 22 | base | 20.5 | +1.50 dB | yes |"
-        in lines
+        "| 04_denoising | s&p 0.1, PSNR (dB) | AE | 22 | base | 20.5 | +1.50 dB | better "
+        "| yes |" in lines
     )
     assert (
-        "| 04_denoising | clean test MSE | AE | 0.006 | base | 0.005 | +20.0% | **no** |"
-        in lines
+        "| 04_denoising | clean test MSE | AE | 0.006 | base | 0.005 | +20.0% | better "
+        "| **no** |" in lines
+    )
+    assert (
+        "| 04_denoising | linear AE MSE | AE | 0.0101 | base | 0.01 | +1.0% | within 5% "
+        "| yes |" in lines
     )
     assert lines[-1] == "No quality rows recorded by: 02_conv_arithmetic."
 

@@ -32,6 +32,7 @@ def test_record_appends_rows_to_the_file(monkeypatch, tmp_path):
         "baseline": "median",
         "baseline_value": 20.0,
         "higher_is_better": True,
+        "within": None,
     }
     assert results.read(path) == rows
     assert [results.beats(row) for row in rows] == [True, False]
@@ -44,6 +45,9 @@ def test_record_appends_rows_to_the_file(monkeypatch, tmp_path):
         ({"model": 3.0}, "model"),
         ({"model": ("AE",)}, "model"),
         ({"baseline": ("median", float("nan"))}, "baseline"),
+        ({"within": 0}, "within"),
+        ({"within": -0.05}, "within"),
+        ({"within": "5%"}, "within"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, argument):
@@ -57,3 +61,29 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
     measure = arguments.pop("measure")
     with pytest.raises(ValueError, match=argument):
         results.record(measure, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("model", "baseline", "higher_is_better", "holds"),
+    [
+        (0.02755, 0.02729, False, True),  # 0.95 % worse than the optimum: within 5 %
+        (0.02900, 0.02729, False, False),  # 6.3 % worse
+        (0.02500, 0.02729, False, True),  # better than the baseline
+        (20.0, 21.0, True, True),  # PSNR 4.8 % below
+        (19.9, 21.0, True, False),  # 5.2 % below
+    ],
+)
+def test_a_within_claim_holds_up_to_its_share_of_the_baseline(
+    model, baseline, higher_is_better, holds
+):
+    row = {
+        "model_value": model,
+        "baseline_value": baseline,
+        "higher_is_better": higher_is_better,
+        "within": 0.05,
+    }
+    assert results.holds(row) is holds
+    assert results.claim(row) == "within 5%"
+    better_only = dict(row, within=None)
+    assert results.holds(better_only) is results.beats(better_only)
+    assert results.claim(better_only) == "better"
