@@ -59,6 +59,7 @@ if "google.colab" in sys.modules:
 # %%
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.ticker import FormatStrFormatter, LogLocator
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LinearRegression
 
@@ -279,6 +280,8 @@ ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xticks(bottlenecks, [str(k) for k in bottlenecks])
 ax.minorticks_off()
+ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 0.01, 0.02, 0.05, ...
+ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
 ax.set(
     xlabel="bottleneck size k",
     ylabel="test MSE",
