@@ -90,13 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     seconds, passed, graded = grade_class(args.n, args.chapter, args.jobs, args.timeout)
     per_notebook = seconds / args.n
+    busy = (
+        "other work shared the CPU and the times are inflated"
+        if load > default_jobs()
+        else "the machine was otherwise idle"
+    )
     print("## Grading speed\n")
     print(
         f"`python bench/grading_speed.py --n {args.n} --chapter {args.chapter} "
         f"--jobs {args.jobs}`: {args.n} copies of the teacher's `{args.chapter}` graded at the "
         f"tiny scale, {args.jobs} at a time, on {default_jobs()} cores (load average "
-        f"{load:.1f} when it started; above the number of cores, other work shared the CPU "
-        f"and the times are inflated).\n"
+        f"{load:.1f} when it started: {busy}).\n"
     )
     print("| notebooks | jobs | wall time | per notebook | passed every check |")
     print("|---|---|---|---|---|")
