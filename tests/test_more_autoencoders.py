@@ -32,7 +32,7 @@ def test_shapes_and_code_sizes():
         one = OneLayerAutoencoder(16, activation)
         assert one.encode(images).shape == (3, 16)
         assert one(images).shape == images.shape
-    assert float(OneLayerAutoencoder(16, "relu").encode(images).min()) >= 0
+    assert OneLayerAutoencoder(16, "relu").encode(images).min().item() >= 0
 
 
 def test_max_pooling_and_unpooling_against_numpy():
