@@ -19,6 +19,16 @@ import torch
 class CheckFailed(AssertionError):
     """An exercise check found a problem. The message says what was expected, and a hint."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of the traceback: the student reads the lesson, not the
+        # check's code (``%tb`` or ``COURSE_TRACEBACK=1`` shows the full traceback).
+        import os
+        import traceback
+
+        if os.environ.get("COURSE_TRACEBACK"):
+            return traceback.format_exception(self)
+        return [f"CheckFailed: {self}"]
+
 
 def expect(condition: bool, exercise: str, problem: str, hint: str) -> None:
     """Fail ``exercise`` with a teaching message unless ``condition`` holds."""
@@ -85,3 +95,16 @@ def reconstruction_and_average_digit(
 
     reconstruction = mse(apply_in_batches(model, images), images.cpu())
     return reconstruction, float(images.var(dim=0, unbiased=False).mean())
+
+
+from .protocol import Check, check  # noqa: E402  (the protocol uses the helpers above)
+
+__all__ = [
+    "Check",
+    "CheckFailed",
+    "check",
+    "expect",
+    "expect_tensor",
+    "passed",
+    "skipped",
+]
