@@ -15,7 +15,15 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import roc_auc_score, roc_curve
+from scipy.stats import binomtest
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from .data import ImageSet
 from .metrics import mse_per_image
@@ -114,19 +122,54 @@ def pca_scores(pca: PCA, images: torch.Tensor) -> torch.Tensor:
     ).float()
 
 
+def contrast_normalise(images) -> np.ndarray:
+    """Global contrast normalisation with the L1 norm, the preprocessing of Ruff et al. (2018):
+    each image minus its mean pixel, divided by its mean absolute deviation (N x D array).
+
+    A constant image (no contrast) becomes all zeros. Their further min-max scaling to [0, 1]
+    uses one pair of numbers for the whole class, which changes neither PCA's directions nor
+    an Isolation Forest's ranking, so it is left out.
+    """
+    pixels = _pixels(images)
+    centred = pixels - pixels.mean(axis=1, keepdims=True)
+    spread = np.abs(centred).mean(axis=1, keepdims=True)
+    return centred / np.where(spread > 0, spread, 1.0)
+
+
 def fit_isolation_forest(
-    train_images: torch.Tensor, n_estimators: int = 100, seed: int = 0
-) -> IsolationForest:
-    """scikit-learn's Isolation Forest fitted to the flattened training images' pixels."""
+    train_images: torch.Tensor,
+    n_estimators: int = 100,
+    seed: int = 0,
+    keep_variance: float | None = None,
+):
+    """scikit-learn's Isolation Forest fitted to the flattened training images.
+
+    ``keep_variance=None`` fits it on the raw pixels. A fraction such as ``0.95`` runs it as
+    Ruff et al. (2018) did: contrast-normalised images (:func:`contrast_normalise`), projected
+    on the PCA components that keep that share of their variance, fitted on the training
+    images; the result is then a scikit-learn pipeline.
+    """
     check_int("n_estimators", n_estimators)
     forest = IsolationForest(n_estimators=n_estimators, random_state=seed)
-    return forest.fit(_pixels(train_images))
+    if keep_variance is None:
+        return forest.fit(_pixels(train_images))
+    if not (isinstance(keep_variance, float) and 0 < keep_variance < 1):
+        raise ValueError(
+            f"keep_variance must be a fraction in (0, 1) or None, got {keep_variance!r}"
+        )
+    pipeline = make_pipeline(
+        FunctionTransformer(contrast_normalise),
+        PCA(n_components=keep_variance, svd_solver="full"),
+        forest,
+    )
+    return pipeline.fit(_pixels(train_images))
 
 
-def isolation_forest_scores(forest: IsolationForest, images: torch.Tensor):
+def isolation_forest_scores(forest, images: torch.Tensor):
     """Anomaly score of each image: minus the forest's ``score_samples`` (higher: odder).
 
     An Isolation Forest isolates points with random splits; anomalies need fewer of them.
+    ``forest`` is what :func:`fit_isolation_forest` returned (a forest or a pipeline).
     """
     return torch.from_numpy(-forest.score_samples(_pixels(images))).float()
 
@@ -212,3 +255,90 @@ def threshold_at_fpr(normal_scores, target_fpr: float) -> float:
         raise ValueError("normal_scores must not be empty")
     allowed = math.floor(target_fpr * len(values) + 1e-9)
     return float(values[len(values) - allowed - 1])
+
+
+def _prevalence_weights(is_anomaly: np.ndarray, prevalence: float | None):
+    """Sample weights that make the anomalies ``prevalence`` of the total weight (None: 1s)."""
+    if prevalence is None:
+        return None
+    if not (isinstance(prevalence, float) and 0 < prevalence < 1):
+        raise ValueError(f"prevalence must be a fraction in (0, 1), got {prevalence!r}")
+    n_anomalies, n_normal = is_anomaly.sum(), (~is_anomaly).sum()
+    return np.where(
+        is_anomaly, prevalence / n_anomalies, (1 - prevalence) / n_normal
+    )
+
+
+def average_precision(scores, is_anomaly, prevalence: float | None = None) -> float:
+    """Average precision (``sklearn.metrics.average_precision_score``): the area under the
+    precision-recall curve, with the anomalies counted as positives.
+
+    Unlike the AUC it depends on how common the anomalies are. ``prevalence`` (e.g. ``0.01``)
+    reweights the images so that the anomalies make up that share, as in a deployment where
+    they are rare: at each threshold the precision becomes
+    ``p * TPR / (p * TPR + (1 - p) * FPR)``; ``None`` takes the test set as it is.
+    """
+    scores, is_anomaly = _scores_and_labels(scores, is_anomaly)
+    weights = _prevalence_weights(is_anomaly, prevalence)
+    return float(average_precision_score(is_anomaly, scores, sample_weight=weights))
+
+
+def precision_recall(
+    scores, is_anomaly, prevalence: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall of every threshold (``sklearn.metrics.precision_recall_curve``),
+    at the anomalies' share in the data or at ``prevalence`` (see :func:`average_precision`)."""
+    scores, is_anomaly = _scores_and_labels(scores, is_anomaly)
+    weights = _prevalence_weights(is_anomaly, prevalence)
+    precision, recall, _ = precision_recall_curve(
+        is_anomaly, scores, sample_weight=weights
+    )
+    return precision, recall
+
+
+def rate_interval(
+    flagged: int, total: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) confidence interval of a rate measured as ``flagged`` of
+    ``total`` (``scipy.stats.binomtest(...).proportion_ci``): how far a false-positive rate
+    measured on a finite set of normal images can be from the true one."""
+    check_int("total", total)
+    check_int("flagged", flagged, minimum=0)
+    if flagged > total:
+        raise ValueError(f"flagged must be at most total ({total}), got {flagged}")
+    interval = binomtest(flagged, total).proportion_ci(
+        confidence_level=confidence, method="exact"
+    )
+    return float(interval.low), float(interval.high)
+
+
+def sizes_that_fit(
+    labels: torch.Tensor, n_train: int, n_validation: int
+) -> tuple[int, int, str | None]:
+    """``(n_train, n_validation, note)`` that every class of ``labels`` can supply.
+
+    When the smallest class holds fewer than ``n_train + n_validation`` images (a stand-in
+    data set, or a request beyond MNIST's 5,421 fives), the validation count is kept and the
+    training count shrinks to what is left; ``note`` says so (else it is None). A class too
+    small to leave as many training as validation images raises ``ValueError`` naming
+    ``n_train``.
+    """
+    check_int("n_train", n_train)
+    check_int("n_validation", n_validation, minimum=0)
+    counts = torch.bincount(torch.as_tensor(labels).flatten(), minlength=NUM_CLASSES)
+    smallest = int(counts.min())
+    if n_train + n_validation <= smallest:
+        return n_train, n_validation, None
+    fitted = smallest - n_validation
+    if fitted < max(n_validation, 1):
+        raise ValueError(
+            f"n_train + n_validation = {n_train} + {n_validation} is more than the "
+            f"{smallest} images of the smallest class, which cannot leave as many "
+            "training as validation images: lower n_validation"
+        )
+    note = (
+        f"n_train = {n_train:,} asks for more than the smallest class holds "
+        f"({smallest:,} images with {n_validation:,} held out): using n_train = "
+        f"{fitted:,} for every class"
+    )
+    return fitted, n_validation, note
