@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from scipy.stats import binomtest
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from scipy.stats import binomtest
 from sklearn.metrics import (
     average_precision_score,
     precision_recall_curve,
@@ -264,9 +264,7 @@ def _prevalence_weights(is_anomaly: np.ndarray, prevalence: float | None):
     if not (isinstance(prevalence, float) and 0 < prevalence < 1):
         raise ValueError(f"prevalence must be a fraction in (0, 1), got {prevalence!r}")
     n_anomalies, n_normal = is_anomaly.sum(), (~is_anomaly).sum()
-    return np.where(
-        is_anomaly, prevalence / n_anomalies, (1 - prevalence) / n_normal
-    )
+    return np.where(is_anomaly, prevalence / n_anomalies, (1 - prevalence) / n_normal)
 
 
 def average_precision(scores, is_anomaly, prevalence: float | None = None) -> float:

@@ -32,13 +32,17 @@ def draw_sigmoid_layer(generator: torch.Generator) -> dict[str, torch.Tensor]:
     """
     hidden, count = 7, 6
     weight = torch.randn(hidden, PIXELS, generator=generator) * 0.12
-    bias = torch.linspace(-4.0, 4.0, hidden)[torch.randperm(hidden, generator=generator)]
+    bias = torch.linspace(-4.0, 4.0, hidden)[
+        torch.randperm(hidden, generator=generator)
+    ]
     images = torch.rand(count, 1, 28, 28, generator=generator)
     return {"weight": weight, "bias": bias, "images": images}
 
 
 def _codes(inputs) -> torch.Tensor:
-    return torch.sigmoid(inputs["images"].flatten(1) @ inputs["weight"].T + inputs["bias"])
+    return torch.sigmoid(
+        inputs["images"].flatten(1) @ inputs["weight"].T + inputs["bias"]
+    )
 
 
 def _penalty_from_jacobian(inputs) -> torch.Tensor:
@@ -180,7 +184,10 @@ def check_contractive_penalty(my_contractive_penalty, *, inputs):
         grads = torch.autograd.grad(
             got.sum(), (layer.weight, layer.bias), allow_unused=True
         )
-        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, layer.parameters())]
+        grads = [
+            torch.zeros_like(p) if g is None else g
+            for g, p in zip(grads, layer.parameters())
+        ]
     else:
         grads = [torch.zeros_like(layer.weight), torch.zeros_like(layer.bias)]
     return {
@@ -319,10 +326,14 @@ def check_kl_sparsity(my_kl_sparsity, *, inputs):
     got = got.reshape(())
     differentiable = got.requires_grad
     gradient = (
-        torch.autograd.grad(got, codes, allow_unused=True)[0] if differentiable else None
+        torch.autograd.grad(got, codes, allow_unused=True)[0]
+        if differentiable
+        else None
     )
     return {
         "penalty": got.detach().float(),
-        "grad_codes": torch.zeros_like(codes) if gradient is None else gradient.detach(),
+        "grad_codes": torch.zeros_like(codes)
+        if gradient is None
+        else gradient.detach(),
         "differentiable": torch.tensor(differentiable),
     }
