@@ -202,3 +202,94 @@ def test_threshold_at_fpr_on_distinct_scores_is_an_order_statistic():
         threshold_at_fpr(scores, 1.0)
     with pytest.raises(ValueError, match="normal_scores"):
         threshold_at_fpr([], 0.05)
+
+
+# ---- Ruff et al.'s Isolation Forest, precision at a prevalence, intervals, sizes
+
+
+def test_contrast_normalise_centres_each_image_and_scales_its_mean_deviation():
+    from course_utils.anomaly import contrast_normalise
+
+    images = image_set(20).images
+    images[0] = 0.5  # a constant image has no contrast
+    features = contrast_normalise(images)
+    np.testing.assert_allclose(features[1:].mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(np.abs(features[1:]).mean(axis=1), 1, rtol=1e-12)
+    assert (features[0] == 0).all()
+    # the same images at another brightness and contrast give the same features
+    np.testing.assert_allclose(
+        contrast_normalise(0.3 * images + 0.2), features, atol=1e-5
+    )
+
+
+def test_forest_on_pca_features_equals_the_steps_done_by_hand():
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import IsolationForest
+
+    train, test = image_set(120).images, image_set(30, seed=1).images
+
+    def by_hand(images):
+        x = images.flatten(1).double()
+        x = x - x.mean(dim=1, keepdim=True)
+        return (x / x.abs().mean(dim=1, keepdim=True)).numpy()
+
+    pca = PCA(n_components=0.95, svd_solver="full").fit(by_hand(train))
+    assert pca.explained_variance_ratio_.sum() >= 0.95
+    assert pca.explained_variance_ratio_[:-1].sum() < 0.95
+    forest = IsolationForest(random_state=3).fit(pca.transform(by_hand(train)))
+    expected = -forest.score_samples(pca.transform(by_hand(test)))
+    pipeline = fit_isolation_forest(train, seed=3, keep_variance=0.95)
+    got = isolation_forest_scores(pipeline, test).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="keep_variance"):
+        fit_isolation_forest(train, keep_variance=95)
+
+
+def test_average_precision_at_a_prevalence_against_the_formula():
+    from course_utils.anomaly import average_precision, precision_recall
+
+    generator = np.random.default_rng(0)
+    is_anomaly = np.arange(300) % 3 != 0  # two thirds anomalies
+    scores = generator.normal(size=300) + is_anomaly  # distinct scores, no ties
+    for prevalence in (None, 0.01, 0.5):
+        p = is_anomaly.mean() if prevalence is None else prevalence
+        order = np.argsort(-scores)
+        tpr = np.cumsum(is_anomaly[order]) / is_anomaly.sum()
+        fpr = np.cumsum(~is_anomaly[order]) / (~is_anomaly).sum()
+        precision = p * tpr / (p * tpr + (1 - p) * fpr)
+        expected = np.sum(np.diff(np.concatenate([[0], tpr])) * precision)
+        assert average_precision(scores, is_anomaly, prevalence) == pytest.approx(
+            expected, rel=1e-9
+        )
+        got_precision, got_recall = precision_recall(scores, is_anomaly, prevalence)
+        assert got_precision.min() == pytest.approx(p)  # flag everything
+    rare = average_precision(scores, is_anomaly, 0.01)
+    assert rare < average_precision(scores, is_anomaly)  # rarer anomalies: lower AP
+    with pytest.raises(ValueError, match="prevalence"):
+        average_precision(scores, is_anomaly, 1.5)
+
+
+def test_rate_interval_is_clopper_pearson():
+    from scipy.stats import beta
+
+    from course_utils.anomaly import rate_interval
+
+    low, high = rate_interval(5, 100)
+    assert low == pytest.approx(beta.ppf(0.025, 5, 96), rel=1e-6)
+    assert high == pytest.approx(beta.ppf(0.975, 6, 95), rel=1e-6)
+    assert (round(low, 3), round(high, 3)) == (0.016, 0.113)
+    assert rate_interval(0, 50)[0] == 0
+    with pytest.raises(ValueError, match="flagged"):
+        rate_interval(11, 10)
+
+
+def test_sizes_that_fit_shrink_the_training_count_and_say_so():
+    from course_utils.anomaly import sizes_that_fit
+
+    labels = torch.arange(300) % 10  # 30 of each class
+    assert sizes_that_fit(labels, 20, 5) == (20, 5, None)
+    n_train, n_validation, note = sizes_that_fit(labels, 5_000, 10)
+    assert (n_train, n_validation) == (20, 10)
+    assert "n_train = 5,000" in note and "30 images" in note
+    with pytest.raises(ValueError, match="n_train"):
+        sizes_that_fit(labels, 5_000, 20)
