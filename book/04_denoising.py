@@ -31,7 +31,9 @@
 # - assemble deeper models from down, up and residual blocks, and compare a plain decoder with
 #   a residual one;
 # - measure image quality with the peak signal-to-noise ratio (PSNR) and compare a learned
-#   denoiser with a median filter.
+#   denoiser with a median filter;
+# - say what max-unpooling's switches carry past the bottleneck, and put a dense bottleneck
+#   after a convolutional encoder.
 
 # %% [markdown]
 # ## Setup
@@ -505,6 +507,181 @@ check_fashion_denoising(
 # clothes, train it on clothes.
 
 # %% [markdown]
+# ## Another way down and up: max-pooling with max-unpooling
+#
+# This chapter's models halve with strided convolutions and double with transposed ones.
+# Many tutorials halve with **max-pooling** instead, which keeps the largest value of each
+# 2 × 2 block. With `return_indices=True` it also returns *where* in the block each maximum
+# was: the *switches* {cite:p}`zeiler2014`. `MaxUnpool2d` uses them to put each value back
+# exactly where it came from and fills the three other positions of the block with zeros. A
+# 4 × 4 example:
+
+# %%
+pool, unpool = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
+example = torch.tensor([[1.0, 5, 2, 0], [3, 2, 1, 4], [0, 1, 7, 1], [6, 2, 3, 3]])
+pooled, switches = pool(example[None, None])
+print("pooled:\n", pooled[0, 0], "\nswitches (flat positions):\n", switches[0, 0])
+print("unpooled:\n", unpool(pooled, switches)[0, 0])
+
+# %% [markdown]
+# An encoder built this way keeps the size with 3 × 3 convolutions and pools 28 → 14 → 7;
+# the decoder unpools 7 → 14 → 28 with the encoder's switches {cite:p}`masci2011`. Its
+# strided counterpart has the same widths and the same code, a 7 × 7 × 4 map (196 numbers),
+# but halves with stride-2 convolutions and doubles with kernel-4 stride-2 transposed
+# convolutions, whose overlap chapter 3 found even.
+
+# %%
+import matplotlib.pyplot as plt
+import torch.nn.functional as F
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+more = cu.models.more_autoencoders
+EXTRA_EPOCHS = cu.config.by_scale(tiny=1, book=4, full=20)  # this section and the next
+cu.notebook.show_source(more.PoolingAutoencoder)
+
+
+def new(model_class, *args, **kwargs):
+    """A model built from seed 0 on the chosen device: every comparison starts alike."""
+    cu.config.seed_everything(0)
+    return model_class(*args, **kwargs).to(device)
+
+
+pooling, strided = new(more.PoolingAutoencoder), new(more.StridedAutoencoder)
+for name, model in {"max-pooling": pooling, "strided": strided}.items():
+    cu.training.fit(
+        model, train.images, epochs=EXTRA_EPOCHS, batch_size=64, progress=False
+    )
+    parameters = sum(p.numel() for p in model.parameters())
+    test_mse = cu.training.evaluate(model, test.images)
+    print(f"{name:<12} {parameters:>6,} parameters, test MSE {test_mse:.4f}")
+
+# %% [markdown]
+# The switches are not free: the decoder receives them from the encoder *beside* the code.
+# How much do they carry? Decode every test image's code with the switches of another test
+# image (the next one), and another image's code with the image's own switches, beside two
+# yardsticks. Then count how much the switches of neighbouring images have in common, and
+# their entropy: each switch takes one of 4 values (at most 2 bits), and the entropy of each
+# position over the test images, summed over positions, bounds what they can carry.
+
+# %%
+with torch.no_grad():
+    images = test.images.to(device)
+    codes, own = pooling.encode(images)
+    other = tuple(s.roll(1, dims=0) for s in own)  # the switches of the next image
+    outputs = {
+        "own code, own switches": pooling.decode(codes, own),
+        "own code, another image's switches": pooling.decode(codes, other),
+        "another image's code, own switches": pooling.decode(codes.roll(1, 0), own),
+        "(no model: the next image itself)": images.roll(1, 0),
+        "(the average digit)": images.mean(dim=0, keepdim=True).expand_as(images),
+    }
+for name, output in outputs.items():
+    print(f"{name:<36} test MSE {float(F.mse_loss(output, images)):.4f}")
+capacity = sum(2 * s[0].numel() for s in own)
+entropy = 0.0
+for layer, s in enumerate(own, start=1):
+    width = 2 * s.shape[-1]  # the switches are flat positions in the unpooled map
+    within = (s // width % 2) * 2 + s % width % 2  # which of the block's 4 positions
+    same = float((s == s.roll(1, 0)).float().mean())
+    counts = torch.stack([(within == k) for k in range(4)]).float().mean(dim=1)
+    bits = -(counts * torch.log2(counts.clamp_min(1e-12))).sum(dim=0)
+    entropy += float(bits.sum())
+    print(f"layer {layer}: {same:.0%} of the switches equal the next image's")
+print(
+    f"switches: at most {capacity:,} bits per image, entropy about {entropy:,.0f} bits"
+)
+
+# %% [markdown]
+# Another image's switches are mostly the *same* as the image's own (most blocks are
+# background, where all four values are 0 and the first position wins), so swapping them
+# changes part of the picture, not all of it; their entropy is well below the 2 bits per
+# switch of the upper bound, but still far more than the 196 numbers of the code need. A
+# wrong code decoded with the image's own switches is compared with the yardsticks: where it
+# beats them, the switches alone carry part of the digit, because the positions of the
+# maxima outline its strokes. A pooling autoencoder is therefore not a pure bottleneck
+# model: for compression or generation, where the decoder must work from the code alone,
+# strided convolutions are the honest choice.
+#
+# ## A dense bottleneck after a convolutional encoder
+#
+# This chapter's code is a small map. Flattening the encoder's last feature map and applying
+# one `Linear` layer gives a code of any size, 2 numbers for a plot; the decoder mirrors it
+# with `Linear`, `Unflatten` and transposed convolutions. Trained with a 2-D code beside
+# chapter 1's linear autoencoder, each title gives the test MSE and how often a
+# 5-nearest-neighbour classifier guesses the digit from the code (cross-validated on the
+# test codes).
+
+# %%
+cu.notebook.show_source(more.DenseBottleneckAutoencoder)
+
+# %%
+two_d = {
+    "linear 784 → 2": new(cu.models.linear.LinearAutoencoder, 2),
+    "conv + dense 2": new(more.DenseBottleneckAutoencoder, 2),
+}
+fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+for ax, (name, model) in zip(axes, two_d.items()):
+    cu.training.fit(model, train.images, epochs=2 * EXTRA_EPOCHS, progress=False)
+    codes = cu.training.apply_in_batches(model.encode, test.images, module=model)
+    accuracy = cross_val_score(
+        KNeighborsClassifier(n_neighbors=5), codes.numpy(), test.labels.numpy(), cv=3
+    ).mean()
+    title = (
+        f"{name}: test MSE {cu.training.evaluate(model, test.images):.4f}, "
+        f"kNN {accuracy:.0%}"
+    )
+    cu.plotting.plot_latent_2d(codes, test.labels, ax=ax, title=title)
+fig.tight_layout()
+# %% [markdown]
+# The convolutional encoder, with its nonlinearities, can bend the digits' manifold into the
+# plane where the linear one can only project it; the titles show whether that paid off at
+# this scale.
+#
+# With 10 numbers the reconstructions get better. Can the decoder also *generate*: draw a
+# random code, decode it, get a new digit? Drawing each coordinate from a normal
+# distribution with the mean and standard deviation of the training codes lands mostly
+# where no training code is: the median distance from such a code to its nearest training
+# code is compared with the same distance for the test images' codes.
+
+# %%
+ten_d = new(more.DenseBottleneckAutoencoder, 10)
+cu.training.fit(ten_d, train.images, epochs=2 * EXTRA_EPOCHS, progress=False)
+print(f"10-d bottleneck: test MSE {cu.training.evaluate(ten_d, test.images):.4f}")
+train_codes = cu.training.apply_in_batches(ten_d.encode, train.images, module=ten_d)
+test_codes = cu.training.apply_in_batches(ten_d.encode, test.images, module=ten_d)
+generator = torch.Generator().manual_seed(0)
+random_codes = train_codes.mean(0) + train_codes.std(0) * torch.randn(
+    len(test_codes), 10, generator=generator
+)
+for name, points in {
+    "test images' codes": test_codes,
+    "random codes": random_codes,
+}.items():
+    distances = torch.cdist(points, train_codes).min(1).values
+    print(
+        f"{name:<20} median distance to the nearest training code {distances.median():.2f}"
+    )
+cu.plotting.show_rows(
+    {
+        "decoded test codes": cu.training.apply_in_batches(
+            ten_d.decode, test_codes[:8], module=ten_d
+        ),
+        "decoded random codes": cu.training.apply_in_batches(
+            ten_d.decode, random_codes[:8], module=ten_d
+        ),
+    },
+    n=8,
+    title="10-d bottleneck: codes of digits and random codes",
+)
+
+# %% [markdown]
+# The codes of real digits occupy a thin, irregular region of the 10-d space; random codes
+# fall around it, and what the decoder draws there is often no digit at all. The
+# variational autoencoder (chapter 6) trains the encoder so that the codes follow a known
+# distribution, so that sampling from it and decoding generates digits {cite:p}`kingma2013`.
+
+# %% [markdown]
 # ## Summary
 #
 # - A convolutional autoencoder halves the image with strided convolutions, squeezes it through
@@ -517,10 +694,15 @@ check_fashion_denoising(
 # - Down, up and residual blocks make larger models easy to assemble; the residual decoder
 #   trains faster than the same layers without skip connections.
 # - A denoiser has learnt a data distribution: on images of another kind it does much worse.
+# - Max-pooling with max-unpooling passes switches beside the code, so its decoder does not
+#   work from the code alone; a dense layer after a convolutional encoder gives a code of any
+#   size, but random codes of a plain autoencoder rarely decode to digits.
 #
 # ## References
 #
 # {cite:t}`vincent2010` introduce denoising autoencoders as a way to learn useful
-# representations; {cite:t}`he2016` introduce residual connections; {cite:t}`dumoulin2016`
+# representations; {cite:t}`he2016` introduce residual connections; {cite:t}`zeiler2014`
+# unpool with switches and {cite:t}`masci2011` stack convolutional autoencoders with
+# max-pooling; {cite:t}`dumoulin2016`
 # explain the arithmetic of (transposed) convolutions used here. The full list is on the
 # [references](references.md) page.

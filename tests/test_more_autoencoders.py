@@ -61,3 +61,52 @@ def test_bad_arguments_name_the_argument():
         DenseBottleneckAutoencoder(0)
     with pytest.raises(ValueError, match="activation"):
         OneLayerAutoencoder(8, "tanh")
+
+
+# ---- chapter 9's penalties and measurements (course_utils.regularisers)
+
+
+def test_kl_sparsity_against_torch_distributions():
+    from course_utils.regularisers import kl_sparsity
+
+    codes = torch.rand(30, 5, generator=torch.Generator().manual_seed(0)) * 0.9 + 0.05
+    mean = codes.mean(dim=0)
+    expected = torch.distributions.kl_divergence(
+        torch.distributions.Bernoulli(probs=torch.full_like(mean, 0.05)),
+        torch.distributions.Bernoulli(probs=mean),
+    ).sum()
+    torch.testing.assert_close(kl_sparsity(codes, 0.05), expected)
+    at_target = torch.full((4, 3), 0.2)
+    assert float(kl_sparsity(at_target, 0.2)) == pytest.approx(0, abs=1e-6)
+    with pytest.raises(ValueError, match="target"):
+        kl_sparsity(codes, 1.5)
+
+
+def test_code_sensitivity_of_a_linear_code_is_the_projected_length():
+    from course_utils.regularisers import code_sensitivity, near_zero_share
+
+    basis = torch.eye(784)[:3]  # the code is the first three pixels
+    encode = lambda x: x.flatten(1) @ basis.T  # noqa: E731
+    images = torch.zeros(2, 1, 28, 28)
+    steps = torch.zeros(2, 1, 28, 28)
+    steps.view(2, -1)[:, 0] = 3.0  # inside the code's subspace
+    steps.view(2, -1)[:, 100] = 4.0  # outside it
+    assert code_sensitivity(encode, images, steps) == pytest.approx(3 / 5)
+    assert near_zero_share(torch.tensor([[0.0, 0.01, 0.5, -0.02]])) == 0.75
+
+
+def test_denoising_error_matches_the_closed_form_of_a_linear_model():
+    """For r(x) = A x, E‖A(x + σε) − x‖² = ‖Ax − x‖² + σ² ‖A‖²_F exactly."""
+    from course_utils.regularisers import denoising_error
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(784, 784, bias=False)
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), layer, torch.nn.Unflatten(1, (1, 28, 28))
+    )
+    images = torch.rand(3, 1, 28, 28)
+    std = 0.1
+    clean = (model(images) - images).pow(2).flatten(1).mean(dim=1)
+    expected = clean + std**2 * layer.weight.pow(2).sum() / 784
+    got = denoising_error(model, images, std, draws=400)
+    torch.testing.assert_close(got.float(), expected.detach(), rtol=0.02, atol=0)

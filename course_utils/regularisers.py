@@ -1,0 +1,81 @@
+"""Penalties and measurements of chapter 9's regularised autoencoders.
+
+The penalties act on the code ``h = f(x)`` of a one-layer sigmoid encoder (chapter 9's
+``OneLayerAutoencoder``); the measurements describe codes the same way for every model, so
+that plain, denoising, sparse and contractive autoencoders (and PCA) can be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .validation import check_int
+
+
+def kl_sparsity(codes: torch.Tensor, target: float) -> torch.Tensor:
+    """``Σ_j KL(ρ ‖ ρ̂_j)`` between Bernoulli distributions, ``ρ̂_j`` the batch mean of unit j.
+
+    The sparsity penalty of Ng's notes: it is 0 when every unit is on average active with
+    probability ``target`` (ρ), and grows as a unit's average moves away. ``codes`` is
+    ``N x d`` with values in (0, 1).
+    """
+    if not isinstance(codes, torch.Tensor) or codes.ndim != 2:
+        raise ValueError("codes must be a tensor N x d of values in (0, 1)")
+    if not 0 < target < 1:
+        raise ValueError(f"target must be in (0, 1), got {target!r}")
+    rho_hat = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+    return (
+        target * torch.log(target / rho_hat)
+        + (1 - target) * torch.log((1 - target) / (1 - rho_hat))
+    ).sum()
+
+
+def near_zero_share(codes: torch.Tensor, tolerance: float = 0.05) -> float:
+    """Share of the code values (all images, all units) whose size is below ``tolerance``."""
+    return float((codes.detach().abs() < tolerance).float().mean())
+
+
+def code_sensitivity(
+    encode: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    steps: torch.Tensor,
+) -> float:
+    """Mean ``‖f(x + step) − f(x)‖ / ‖step‖`` over the images: how far the code moves per unit
+    of input change in the direction of ``steps``."""
+    if steps.shape != images.shape:
+        raise ValueError(
+            f"steps must have the images' shape {tuple(images.shape)}, "
+            f"got {tuple(steps.shape)}"
+        )
+    with torch.no_grad():
+        moved = encode(images + steps) - encode(images)
+    ratio = moved.flatten(1).norm(dim=1) / steps.flatten(1).norm(dim=1)
+    return float(ratio.mean())
+
+
+def denoising_error(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    std: float,
+    draws: int = 64,
+    seed: int = 0,
+) -> torch.Tensor:
+    """``E_ε ‖r(x + std ε) − x‖² / D`` per image, ε standard normal, by Monte Carlo.
+
+    Draws come in antithetic pairs (ε and −ε), which cancel the term linear in ``std``
+    exactly, so that small noise levels can be measured with few draws.
+    """
+    check_int("draws", draws)
+    if draws % 2:
+        raise ValueError(f"draws must be even (antithetic pairs), got {draws}")
+    generator = torch.Generator().manual_seed(seed)
+    total = torch.zeros(len(images), dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(draws // 2):
+            noise = torch.randn(images.shape, generator=generator).to(images.device)
+            for sign in (1.0, -1.0):
+                out = model(images + sign * std * noise)
+                total += (out - images).pow(2).flatten(1).mean(dim=1).double().cpu()
+    return total / draws
