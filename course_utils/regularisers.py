@@ -55,6 +55,44 @@ def code_sensitivity(
     return float(ratio.mean())
 
 
+def denoising_terms(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    std: float,
+    draws: int = 64,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The denoising error's increase over the clean reconstruction error, per image, and its
+    two parts, by Monte Carlo over antithetic pairs (ε, −ε), all divided by D.
+
+    With ``a = r(x) − x`` and ``d± = r(x ± σε) − r(x)``, a pair's mean squared error is
+    ``‖a‖² + a·(d₊ + d₋) + (‖d₊‖² + ‖d₋‖²)/2``. The last part tends to ``σ² ‖J_r‖²_F`` as σ
+    shrinks (a contractive penalty on the reconstruction); the middle part is the
+    curvature of ``r`` seen through the remaining error ``a``, also of order σ², and small
+    when ``r(x)`` is close to ``x``. Returns ``(increase, jacobian_part, curvature_part)``,
+    with ``increase == jacobian_part + curvature_part``.
+    """
+    check_int("draws", draws)
+    if draws % 2:
+        raise ValueError(f"draws must be even (antithetic pairs), got {draws}")
+    generator = torch.Generator().manual_seed(seed)
+    pixels = images[0].numel()
+    jacobian_part = torch.zeros(len(images), dtype=torch.float64)
+    curvature_part = torch.zeros(len(images), dtype=torch.float64)
+    with torch.no_grad():
+        clean = model(images).double()
+        error = (clean - images.double()).flatten(1)
+        for _ in range(draws // 2):
+            noise = torch.randn(images.shape, generator=generator).to(images.device)
+            plus = (model(images + std * noise).double() - clean).flatten(1)
+            minus = (model(images - std * noise).double() - clean).flatten(1)
+            jacobian_part += ((plus**2).sum(1) + (minus**2).sum(1)).cpu() / 2
+            curvature_part += (error * (plus + minus)).sum(1).cpu()
+    jacobian_part /= (draws // 2) * pixels
+    curvature_part /= (draws // 2) * pixels
+    return jacobian_part + curvature_part, jacobian_part, curvature_part
+
+
 def denoising_error(
     model: torch.nn.Module,
     images: torch.Tensor,

@@ -110,3 +110,18 @@ def test_denoising_error_matches_the_closed_form_of_a_linear_model():
     expected = clean + std**2 * layer.weight.pow(2).sum() / 784
     got = denoising_error(model, images, std, draws=400)
     torch.testing.assert_close(got.float(), expected.detach(), rtol=0.02, atol=0)
+
+
+def test_denoising_terms_add_up_and_match_the_measured_error():
+    from course_utils.regularisers import denoising_error, denoising_terms
+
+    torch.manual_seed(0)
+    model = OneLayerAutoencoder(8, "sigmoid")
+    images = torch.rand(4, 1, 28, 28)
+    increase, jacobian_part, curvature_part = denoising_terms(model, images, 0.2, 8)
+    torch.testing.assert_close(increase, jacobian_part + curvature_part)
+    clean = (model(images) - images).pow(2).flatten(1).mean(1).double()
+    measured = denoising_error(model, images, 0.2, draws=8)
+    torch.testing.assert_close(
+        increase, measured - clean.detach(), rtol=1e-4, atol=1e-7
+    )
