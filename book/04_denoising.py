@@ -660,7 +660,8 @@ for name, points in {
 }.items():
     distances = torch.cdist(points, train_codes).min(1).values
     print(
-        f"{name:<20} median distance to the nearest training code {distances.median():.2f}"
+        f"{name:<20} median distance to the nearest training code "
+        f"{distances.median():.2f}"
     )
 cu.plotting.show_rows(
     {

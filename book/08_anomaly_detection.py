@@ -14,8 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-# %% [markdown]
 # # 8. Anomaly detection with reconstruction error
 #
 # An autoencoder trained on one kind of image learns to redraw that kind well, and nothing
@@ -148,8 +146,8 @@ cu.notebook.show_source(cu.metrics.mse_per_image)
 def train_detector(images: torch.Tensor, seed: int = 0) -> torch.nn.Module:
     """Chapter 4's autoencoder, trained on normal ``images`` only.
 
-    Every detector gets the same number of optimiser steps, whatever the number of images:
-    EPOCHS passes over N_TRAIN digits.
+    Every detector gets the same number of optimiser steps, whatever the number of
+    images: EPOCHS passes over N_TRAIN digits.
     """
     cu.config.seed_everything(seed)
     model = cu.models.conv.ConvAutoencoder(latent=LATENT, channels=CHANNELS)
@@ -429,15 +427,18 @@ print(cu.tables.format_table(table, "AUC (%)"))
 n_test_normal = int((~split.test_is_anomaly).sum())
 print(
     f"this page: {N_TRAIN} training digits per normal class, {len(SEEDS)} seeds "
-    f"(± is the std over seeds), tested on {len(test)} images ({n_test_normal} normal), "
+    f"(± is the std over seeds), tested on {len(test)} images "
+    f"({n_test_normal} normal), "
     "from the source the loading lines above name"
 )
 print(
-    "* as reported by Ruff et al. (2018), Table 1: about 6,000 training digits per class, "
+    "* as reported by Ruff et al. (2018), Table 1: about 6,000 training digits per "
+    "class, "
     "MNIST's 10,000 test images, ± the std over ten seeds"
 )
 cu.results.record(  # for `make bench`
-    f"one-class ROC AUC (%), mean over {len(TABLE_CLASSES)} classes and {len(SEEDS)} seeds",
+    f"one-class ROC AUC (%), mean over {len(TABLE_CLASSES)} classes and "
+    f"{len(SEEDS)} seeds",
     model=("autoencoder", np.mean(means["autoencoder"])),
     baseline=("PCA", means["PCA"][0]),
     higher_is_better=True,

@@ -14,8 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-# %% [markdown]
 # # 9. Regularised autoencoders: denoising, sparse and contractive codes
 #
 # An autoencoder with a narrow bottleneck is forced to summarise. A wider code could copy
@@ -81,7 +79,7 @@ more = cu.models.more_autoencoders
 
 
 def new_model():
-    """784 → HIDDEN sigmoid units → 784, built from seed 0: every model starts alike."""
+    """784 → HIDDEN sigmoid units → 784, from seed 0: every model starts alike."""
     cu.config.seed_everything(0)
     return more.OneLayerAutoencoder(HIDDEN, "sigmoid").to(device)
 
@@ -435,8 +433,9 @@ claims = {
         rows.values(), key=lambda row: row["‖J‖²_F"]
     )
     is contractive_row,
-    "the denoiser's Jacobian norm is below the plain model's": denoising_row["‖J‖²_F"]
-    < plain_row["‖J‖²_F"],
+    "the denoiser's Jacobian norm is below the plain model's": (
+        denoising_row["‖J‖²_F"] < plain_row["‖J‖²_F"]
+    ),
     "every code moves more towards a digit than with noise": all(
         row["digit/noise"] > 1 for row in table.values()
     ),
@@ -481,7 +480,8 @@ cu.results.record(  # for `make bench`
 few = x[:16]
 jacobian_r = cu.losses.contractive_penalty(plain, few).detach().double().cpu()
 print(
-    f"{'σ':>6}{'increase':>11}{'Jacobian part':>15}{'σ² ‖J_r‖²/D':>13}{'ratio':>7}"
+    f"{'σ':>6}{'increase':>11}{'Jacobian part':>15}{'σ² ‖J_r‖²/D':>13}"
+    f"{'ratio':>7}"
     f"{'curvature part':>16}"
 )
 ratios = {}
@@ -493,7 +493,8 @@ for std in (0.01, 0.03, 0.1, 0.3):
     ratios[std] = float(jacobian_part.mean() / predicted)
     print(
         f"{std:>6g}{float(increase.mean()):>11.2e}{float(jacobian_part.mean()):>15.2e}"
-        f"{float(predicted):>13.2e}{ratios[std]:>7.3f}{float(curvature_part.mean()):>16.2e}"
+        f"{float(predicted):>13.2e}{ratios[std]:>7.3f}"
+        f"{float(curvature_part.mean()):>16.2e}"
     )
 
 # %% [markdown]
@@ -508,7 +509,8 @@ for std in (0.01, 0.03, 0.1, 0.3):
 # %%
 held = abs(ratios[0.01] - 1) < 0.05
 print(
-    f"{'holds' if held else 'DOES NOT HOLD'}: at σ = 0.01 the Jacobian part is within 5 % "
+    f"{'holds' if held else 'DOES NOT HOLD'}: at σ = 0.01 the Jacobian part is "
+    "within 5 % "
     f"of σ² ‖J_r‖²_F / D (ratio {ratios[0.01]:.3f})"
 )
 assert (
