@@ -427,7 +427,7 @@ print(cu.tables.format_table(table, "AUC (%)"))
 n_test_normal = int((~split.test_is_anomaly).sum())
 print(
     f"this page: {N_TRAIN} training digits per normal class, {len(SEEDS)} seeds "
-    f"(± is the std over seeds), tested on {len(test)} images "
+    f"(± is the std over seeds), tested on {len(test.images)} images "
     f"({n_test_normal} normal), "
     "from the source the loading lines above name"
 )
