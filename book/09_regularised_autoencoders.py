@@ -55,10 +55,13 @@ if "google.colab" in sys.modules:
 # seconds; `full` uses all of MNIST).
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 import course_utils as cu
@@ -115,7 +118,9 @@ towards = towards * (
 
 def probe_accuracy(train_codes, test_codes) -> float:
     probe = LogisticRegression(max_iter=500)
-    probe.fit(train_codes.numpy(), train.labels.numpy())
+    with warnings.catch_warnings():  # we read its accuracy, not its last iterations
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        probe.fit(train_codes.numpy(), train.labels.numpy())
     return probe.score(test_codes.numpy(), test.labels.numpy())
 
 
@@ -408,26 +413,31 @@ print(cu.tables.format_table(table, "model", decimals=3))
 
 # %% [markdown]
 # What the table says, row against row (the next cell prints whether each statement holds in
-# this run; the book's numbers are where they were written):
+# this run; the book's numbers, 4,000 digits and 10 epochs, are where they were written):
 #
-# - both sparse penalties raise the share of near-zero code values above the plain model's,
-#   at a small cost in reconstruction error;
-# - the contractive penalty lowers the Jacobian norm most, and the denoiser lowers it too,
-#   without any term that mentions a Jacobian;
-# - every regularised code reacts more to a step towards another digit than to noise of the
-#   same size, as the plain one does; the ratio says how selective each code is;
-# - the linear probe reads the digit from every code about equally well: none of the
-#   penalties destroys the class information, and none is a shortcut to it either.
+# - both sparse penalties raise the share of near-zero code values well above the plain
+#   model's; with this short training they do not cost reconstruction error, they lower it;
+# - the contractive penalty lowers the Jacobian norm most, by an order of magnitude, and the
+#   denoiser lowers it too, without any term that mentions a Jacobian;
+# - every code reacts more to a step towards another digit than to noise of the same size;
+#   the contractive and denoising codes are the most selective by this ratio;
+# - the linear probe reads the digit best from the sparse codes and worst from the
+#   contractive one: at this weight, contraction also flattens some of what tells the
+#   digits apart. None of the one-layer models matches PCA's reconstruction error after
+#   so few epochs, which is why the comparison is between penalties on one model.
 
 # %%
 plain_row = table["plain"]
-rows = {name: row for name, row in table.items() if name in table and "PCA" not in name}
+rows = {name: row for name, row in table.items() if "PCA" not in name}
 sparse_rows = [row for name, row in rows.items() if name.startswith("sparse")]
 contractive_row = table[f"contractive λ={CONTRACTION:g}"]
 denoising_row = table[f"denoising σ={NOISE:g}"]
 claims = {
     "both sparse penalties raise the near-zero share": all(
         row["near 0"] > plain_row["near 0"] for row in sparse_rows
+    ),
+    "the sparse models reconstruct no worse than the plain one": all(
+        row["test MSE"] <= plain_row["test MSE"] for row in sparse_rows
     ),
     "the contractive model has the lowest Jacobian norm of the autoencoders": min(
         rows.values(), key=lambda row: row["‖J‖²_F"]
@@ -439,9 +449,14 @@ claims = {
     "every code moves more towards a digit than with noise": all(
         row["digit/noise"] > 1 for row in table.values()
     ),
-    "every probe within 5 points of the plain model's": all(
-        abs(row["probe"] - plain_row["probe"]) < 0.05 for row in table.values()
-    ),
+    "contractive and denoising codes more selective than the plain one": min(
+        contractive_row["digit/noise"], denoising_row["digit/noise"]
+    )
+    > plain_row["digit/noise"],
+    "the sparse probes beat the plain one, the contractive probe does not": all(
+        row["probe"] > plain_row["probe"] for row in sparse_rows
+    )
+    and contractive_row["probe"] < plain_row["probe"],
 }
 for claim, held in claims.items():
     print(f"{'holds' if held else 'DOES NOT HOLD'} at this scale: {claim}")
@@ -500,9 +515,10 @@ for std in (0.01, 0.03, 0.1, 0.3):
 # %% [markdown]
 # For the smallest noise the Jacobian part equals $\sigma^2 \lVert J_r \rVert_F^2 / D$ to
 # within a few per cent; as σ grows, the sigmoid layers bend and the first-order picture
-# stops holding. The curvature part is printed beside it: its size relative to the Jacobian
-# part says how much of the small-noise denoising loss is *not* contraction for this model,
-# which depends on how well it reconstructs. Training with small noise thus penalises
+# stops holding. The curvature part is printed beside it: for this briefly trained model,
+# whose reconstructions are still far from its inputs, it is a sizeable share of the
+# increase (about 40 % of the Jacobian part in the book's run), and it shrinks as the model
+# reconstructs better. Training with small noise thus penalises
 # $\lVert J_r \rVert_F^2$, the contraction of the whole reconstruction, while the
 # contractive autoencoder penalises the encoder's Jacobian: related, not equal.
 
@@ -524,14 +540,15 @@ assert (
 #   (denoising), few active units (sparse: L1 on the code, or a KL divergence on each
 #   unit's average activation), or a small Jacobian (contractive).
 # - Measured alike on the same model, the sparse penalties switch units off, the contractive
-#   and denoising ones make the code less sensitive to small changes, and a linear probe
-#   finds the digit in every code about equally well.
+#   and denoising ones make the code less sensitive to small changes and more selective;
+#   a linear probe reads the digit best from the sparse codes and worst from the
+#   contractive one.
 # - For a sigmoid layer the contractive penalty has a closed form,
 #   $\sum_j (h_j(1-h_j))^2 \sum_i W_{ji}^2$, as fast as the plain loss.
 # - For small noise the denoising loss is the reconstruction loss plus $\sigma^2$ times the
-#   squared Jacobian norm of the reconstruction, plus a curvature term that is small when
-#   the model reconstructs well: denoising is (mostly) a contractive penalty, as Alain and
-#   Bengio showed and the measured ratio confirms.
+#   squared Jacobian norm of the reconstruction, plus a curvature term that vanishes as the
+#   reconstruction approaches the input: denoising is a contractive penalty on the
+#   reconstruction (Alain and Bengio), as the measured ratio confirms.
 #
 # ## References
 #
