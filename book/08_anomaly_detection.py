@@ -313,8 +313,8 @@ print(f"rank correlation of score and ink over all test digits: {rho:.2f}")
 # MNIST's test set (about 1,000 normal). This page trains on `N_TRAIN` digits per class and
 # tests on `TEST_LIMIT` images, printed below the table; offline they come from the course's
 # 5,000-digit sample, not from MNIST's test set. With 100 normal test digits one AUC
-# moves by about a point from one test sample to another, so differences of a point or two
-# are not findings.
+# moves by a point or two from one test sample to another (measured below), so differences
+# of that size are not findings.
 # ```
 
 # %%
@@ -481,10 +481,10 @@ print(f"hardest anomaly class for each normal class (autoencoder): {hardest_per_
 # %% [markdown]
 # **The verdict.** Read the table with the yardsticks above. PCA's reconstruction error with
 # 32 components, a linear model fitted in a fraction of a second, is as good as the
-# convolutional autoencoder here or better; the run below prints on how many classes. Both
-# land within a few points of the published Deep SVDD mean, and above the published DCAE
-# and Isolation Forest means, although the published rows used twenty times more training
-# digits. Differences of a point between detectors are within the spread of seeds and of
+# convolutional autoencoder here or better; the run above prints on how many classes. Both
+# land within a few points of the published Deep SVDD mean, above the published DCAE mean
+# and level with or above the published Isolation Forest mean, although the published rows
+# used twenty times more training digits. Differences of a point between detectors are within the spread of seeds and of
 # test samples, so "higher than Deep SVDD on $k$ of 10 classes" is no finding at all: on
 # this benchmark the easy baselines are nearly saturated, and it cannot rank good detectors.
 # The Isolation Forest, even in the paper's setting, trails both reconstruction scores.
@@ -537,11 +537,11 @@ for size, ae, linear in zip(CURVE_SIZES, curve["autoencoder"], curve["PCA"]):
     print(f"{size:>6} digits: autoencoder {ae:.1f}, PCA {linear:.1f}")
 
 # %% [markdown]
-# With a few dozen digits the autoencoder, which has far more parameters, trails PCA; with
-# more digits both rise and the gap shrinks, but on this protocol the autoencoder does not
-# overtake PCA. Measured on the real MNIST at the full scale (5,000 digits per class, the
-# whole test set), the autoencoder's mean was 93.8 and PCA's 95.5, PCA higher on 10 of 10
-# classes: the same conclusion as at the book's scale. The lesson holds at every scale we
+# Both detectors improve with more digits, and in the book's run the autoencoder trails
+# PCA by two to three points at every size, from 30 digits to 300. Measured on the real
+# MNIST at the full scale (5,000 digits per class, the whole test set), the autoencoder's
+# mean was 93.8 and PCA's 95.5, PCA higher on 10 of 10 classes: the same conclusion at
+# twenty times the data. The lesson holds at every scale we
 # ran: **a nonlinear detector has to beat PCA at the same bottleneck before it earns its
 # cost**, and on MNIST's one-class benchmark this one does not.
 #
@@ -615,9 +615,9 @@ fig.tight_layout()
 #   shows: over the test set, score and ink are positively rank-correlated (printed above),
 #   and the anomaly class hardest to tell from the normal digits is the one with the least
 #   ink, the 1s, whose thin strokes the detector of 3s redraws with a small error.
-# - **Empty and faint inputs.** The blank image scores below every normal validation digit,
-#   and the faint copy of a normal digit below most of them, although the detector never saw
-#   anything like either. No threshold on the error can flag them without flagging almost
+# - **Empty and faint inputs.** The blank image and the faint copy of a normal digit score
+#   below almost every normal validation digit (the printed shares above them), although
+#   the detector never saw anything like either. No threshold on the error can flag them without flagging almost
 #   every normal digit first.
 # - **The same weakness on every class.** Across the ten detectors of the table, the hardest
 #   anomaly class is usually the same thin digit, whichever class is normal.
@@ -651,9 +651,10 @@ claims = {
     f"(hardest {hardest}, least ink {least_ink})": hardest == least_ink == 1,
     f"1 is the hardest anomaly class for most normal classes ({one_is_hardest} of "
     f"{len(hardest_per_class)})": one_is_hardest > len(hardest_per_class) / 2,
-    "the blank image scores below every normal validation digit, the faint digit below "
-    f"most ({above['blank image']:.0%}, {above['a normal digit, faint']:.0%})": (
-        above["blank image"] == 0 and above["a normal digit, faint"] < 0.25
+    "the blank image and the faint digit score below at least 95 % of the normal "
+    f"validation digits (above {above['blank image']:.0%} and "
+    f"{above['a normal digit, faint']:.0%})": (
+        max(above["blank image"], above["a normal digit, faint"]) <= 0.05
     ),
     "noise and the inverted digit score above every normal validation digit": (
         above["uniform noise"] == 1 and above["inverted digit"] == 1
@@ -748,10 +749,8 @@ print(
     f"flagged: {flagged} of {len(normal_test_scores)} = "
     f"{flagged / len(normal_test_scores):.1%} (95 % interval {low:.1%} to {high:.1%})"
 )
-print(
-    f"recall on the test anomalies at this threshold: "
-    f"{cu.anomaly.flag_rate(scores[is_anomaly], chosen_threshold):.1%}"
-)
+test_recall = cu.anomaly.flag_rate(scores[is_anomaly], chosen_threshold)
+print(f"recall on the test anomalies at this threshold: {test_recall:.1%}")
 
 # %% [markdown]
 # With about a hundred normal test digits the interval is several points wide: a claim of
@@ -790,11 +789,19 @@ fig.tight_layout()
 ap_rare = cu.anomaly.average_precision(scores, is_anomaly, 0.01)
 ap_here = cu.anomaly.average_precision(scores, is_anomaly)
 print(f"autoencoder: AP {ap_here:.3f} on this test set, {ap_rare:.3f} at 1 % anomalies")
+achieved_fpr = flagged / len(normal_test_scores)
+real, false = 0.01 * test_recall, 0.99 * achieved_fpr
+print(
+    f"at the validation threshold, per 10,000 images with 1 % anomalies: "
+    f"{10_000 * real:.0f} real alarms, {10_000 * false:.0f} false ones "
+    f"(precision {real / (real + false):.0%})"
+)
 
 # %% [markdown]
-# With anomalies at 1 %, even a detector with an AUC above 0.9 flags more normal images than
-# anomalies at most thresholds: at a 5 % false-positive rate, 5 % of the 99 % normal images
-# outnumber whatever share of the 1 % it catches. AUC answers "which of two images is
+# With anomalies at 1 %, even a detector with an AUC around 0.9 flags more normal images
+# than anomalies at most thresholds: at a false-positive rate of a few per cent, the flagged
+# share of the 99 % normal images outnumbers whatever share of the 1 % it catches (the last
+# printed line counts both). AUC answers "which of two images is
 # odder?", precision answers "how often is an alarm real?", and only the second depends on
 # how rare anomalies are.
 #
