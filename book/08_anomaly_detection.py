@@ -97,7 +97,8 @@ print(
 # (positives). `cu.anomaly.one_class_split` takes the first `N_TRAIN` training digits of the
 # normal class to learn from, the next `N_VALIDATION` as validation data, and labels the test
 # set. (Where a class holds fewer digits than asked for, for example at the full scale on a
-# small data set, `cu.anomaly.sizes_that_fit` lowers `N_TRAIN` for every class and says so.)
+# small data set, `cu.anomaly.sizes_that_fit` lowers `N_TRAIN` and `N_VALIDATION` in
+# proportion, for every class, and says so.)
 
 # %%
 if N_TRAIN + N_VALIDATION <= 400:  # a fixed number per class, online or offline
@@ -108,7 +109,7 @@ N_TRAIN, N_VALIDATION, note = cu.anomaly.sizes_that_fit(
     train.labels, N_TRAIN, N_VALIDATION
 )
 if note:
-    print(f"N_TRAIN: {note}")
+    print(f"N_TRAIN, N_VALIDATION: {note}")
 CURVE_SIZES = sorted({min(size, N_TRAIN) for size in CURVE_SIZES})
 test = cu.data.load_mnist("test", limit=TEST_LIMIT)
 split = cu.anomaly.one_class_split(train, test, NORMAL, N_TRAIN, N_VALIDATION)

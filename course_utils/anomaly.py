@@ -315,28 +315,31 @@ def sizes_that_fit(
 ) -> tuple[int, int, str | None]:
     """``(n_train, n_validation, note)`` that every class of ``labels`` can supply.
 
-    When the smallest class holds fewer than ``n_train + n_validation`` images (a stand-in
-    data set, or a request beyond MNIST's 5,421 fives), the validation count is kept and the
-    training count shrinks to what is left; ``note`` says so (else it is None). A class too
-    small to leave as many training as validation images raises ``ValueError`` naming
+    When the smallest class holds fewer than ``n_train + n_validation`` images (a small
+    stand-in data set, or a request beyond MNIST's 5,421 fives), both counts shrink in the
+    same proportion to what that class holds, and ``note`` says so (else it is None). A
+    class too small to give at least one image to each raises ``ValueError`` naming
     ``n_train``.
     """
     check_int("n_train", n_train)
     check_int("n_validation", n_validation, minimum=0)
     counts = torch.bincount(torch.as_tensor(labels).flatten(), minlength=NUM_CLASSES)
     smallest = int(counts.min())
-    if n_train + n_validation <= smallest:
+    wanted = n_train + n_validation
+    if wanted <= smallest:
         return n_train, n_validation, None
-    fitted = smallest - n_validation
-    if fitted < max(n_validation, 1):
+    validation = n_validation * smallest // wanted
+    if n_validation and validation == 0:
+        validation = 1
+    fitted = smallest - validation
+    if fitted < 1:
         raise ValueError(
-            f"n_train + n_validation = {n_train} + {n_validation} is more than the "
-            f"{smallest} images of the smallest class, which cannot leave as many "
-            "training as validation images: lower n_validation"
+            f"n_train + n_validation = {n_train} + {n_validation} cannot be met: the "
+            f"smallest class has {smallest} images"
         )
     note = (
-        f"n_train = {n_train:,} asks for more than the smallest class holds "
-        f"({smallest:,} images with {n_validation:,} held out): using n_train = "
-        f"{fitted:,} for every class"
+        f"n_train + n_validation = {n_train:,} + {n_validation:,} is more than the "
+        f"smallest class holds ({smallest:,} images): using {fitted:,} + {validation:,} "
+        "for every class"
     )
-    return fitted, n_validation, note
+    return fitted, validation, note

@@ -283,13 +283,15 @@ def test_rate_interval_is_clopper_pearson():
         rate_interval(11, 10)
 
 
-def test_sizes_that_fit_shrink_the_training_count_and_say_so():
+def test_sizes_that_fit_shrink_both_counts_and_say_so():
     from course_utils.anomaly import sizes_that_fit
 
     labels = torch.arange(300) % 10  # 30 of each class
     assert sizes_that_fit(labels, 20, 5) == (20, 5, None)
-    n_train, n_validation, note = sizes_that_fit(labels, 5_000, 10)
-    assert (n_train, n_validation) == (20, 10)
-    assert "n_train = 5,000" in note and "30 images" in note
+    n_train, n_validation, note = sizes_that_fit(labels, 5_000, 400)
+    assert (n_train, n_validation) == (28, 2)  # 400 / 5,400 of 30, the rest to train
+    assert n_train + n_validation == 30
+    assert "5,000 + 400" in note and "30 images" in note
+    assert sizes_that_fit(labels, 100, 0)[:2] == (30, 0)
     with pytest.raises(ValueError, match="n_train"):
-        sizes_that_fit(labels, 5_000, 20)
+        sizes_that_fit(torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 5, 5)
