@@ -536,7 +536,7 @@ for std in (0.01, 0.03, 0.1, 0.3):
 # For the smallest noise the Jacobian part equals $\sigma^2 \lVert J_r \rVert_F^2 / D$ to
 # within a few per cent; as σ grows, the sigmoid layers bend and the first-order picture
 # stops holding. The curvature part is printed beside it: for this model, whose
-# reconstructions are close to its inputs, it is a few per cent of the increase; for a
+# reconstructions are close to its inputs, it is under a tenth of the increase; for a
 # model that reconstructs badly it would be larger. Training with small noise thus penalises
 # $\lVert J_r \rVert_F^2$, the contraction of the whole reconstruction, while the
 # contractive autoencoder penalises the encoder's Jacobian: related, not equal.

@@ -243,3 +243,32 @@ def test_kl_wrong_answers_fail_with_a_lesson(answer, message):
     for seed in (0, 1):
         with pytest.raises(CheckFailed, match=message):
             _run(check_kl_sparsity, answer, seed)
+
+
+@pytest.mark.parametrize(
+    "check_object, right, wrong",
+    [
+        (check_contractive_penalty, with_einsum, detached),
+        (check_kl_sparsity, kl_with_torch_bernoulli, kl_detached),
+    ],
+)
+def test_through_the_grader_folder(tmp_path, monkeypatch, check_object, right, wrong):
+    """As the grader runs it: inputs from a file, the answer to a file, judged from files."""
+    from course_utils.checks.protocol import HANDOVER_DIR, load_tensors, save_tensors
+
+    inputs = check_object.inputs(torch.Generator().manual_seed(1234))
+    save_tensors(inputs, check_object.path(tmp_path, "inputs"))
+    for answer, passes in [(right, True), (wrong, False)]:
+        monkeypatch.setenv(HANDOVER_DIR, str(tmp_path))
+        check_object(answer)
+        monkeypatch.delenv(HANDOVER_DIR)
+        handed = load_tensors(check_object.path(tmp_path, "answers"))
+        if passes:
+            check_object.judge(
+                handed, load_tensors(check_object.path(tmp_path, "inputs"))
+            )
+        else:
+            with pytest.raises(CheckFailed, match="gradient"):
+                check_object.judge(handed, inputs)
+    with pytest.raises(CheckFailed):  # a hand-over with keys missing fails, no KeyError
+        check_object.judge({}, inputs)

@@ -117,7 +117,7 @@ def judge_contractive_penalty(answer, inputs) -> str:
     grad_bias = expect_tensor(answer.get("grad_bias"), CP_EX, "the gradient", (hidden,))
     want_weight, want_bias = (g.float() for g in _closed_form_gradients(inputs))
     expect(
-        bool(answer["differentiable"])
+        bool(answer.get("differentiable", False))
         and torch.allclose(grad_weight, want_weight, rtol=1e-3, atol=1e-6)
         and torch.allclose(grad_bias, want_bias, rtol=1e-3, atol=1e-6),
         CP_EX,
@@ -125,7 +125,7 @@ def judge_contractive_penalty(answer, inputs) -> str:
         "weight and bias is "
         + (
             "missing: training could not minimise it."
-            if not bool(answer["differentiable"])
+            if not bool(answer.get("differentiable", False))
             else f"wrong (largest error {float((grad_weight - want_weight).abs().max()):.3g})."
         ),
         "compute it with torch operations on `model.encode(images)` and "
@@ -273,13 +273,13 @@ def judge_kl_sparsity(answer, inputs) -> str:
     )
     wanted = _kl_gradient(codes, target).float()
     expect(
-        bool(answer["differentiable"])
+        bool(answer.get("differentiable", False))
         and torch.allclose(gradient, wanted, rtol=1e-3, atol=1e-6),
         KL_EX,
         "the penalty has the right value, but its gradient with respect to the codes is "
         + (
             "missing: training could not minimise it."
-            if not bool(answer["differentiable"])
+            if not bool(answer.get("differentiable", False))
             else "wrong."
         ),
         "compute it with torch operations on `codes`, without `.detach()`, `.item()`, "
