@@ -437,11 +437,18 @@ print(
     "class, "
     "MNIST's 10,000 test images, ± the std over ten seeds"
 )
-cu.results.record(  # for `make bench`
+cu.results.record(  # for `make bench`: the page's claim is that PCA is not beaten
+    f"one-class ROC AUC (%), mean over {len(TABLE_CLASSES)} classes and "
+    f"{len(SEEDS)} seeds",
+    model=("PCA", means["PCA"][0]),
+    baseline=("autoencoder", np.mean(means["autoencoder"])),
+    higher_is_better=True,
+)
+cu.results.record(
     f"one-class ROC AUC (%), mean over {len(TABLE_CLASSES)} classes and "
     f"{len(SEEDS)} seeds",
     model=("autoencoder", np.mean(means["autoencoder"])),
-    baseline=("PCA", means["PCA"][0]),
+    baseline=("Isolation Forest (Ruff et al.'s setting)", np.mean(means["IsoForest"])),
     higher_is_better=True,
 )
 
