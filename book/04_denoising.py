@@ -593,15 +593,17 @@ print(
 )
 
 # %% [markdown]
-# Another image's switches are mostly the *same* as the image's own (most blocks are
-# background, where all four values are 0 and the first position wins), so swapping them
-# changes part of the picture, not all of it; their entropy is well below the 2 bits per
-# switch of the upper bound, but still far more than the 196 numbers of the code need. A
-# wrong code decoded with the image's own switches is compared with the yardsticks: where it
-# beats them, the switches alone carry part of the digit, because the positions of the
-# maxima outline its strokes. A pooling autoencoder is therefore not a pure bottleneck
-# model: for compression or generation, where the decoder must work from the code alone,
-# strided convolutions are the honest choice.
+# Most of another image's switches are the *same* as the image's own (most blocks are
+# background, where all four values are 0 and the first position wins), and their entropy
+# (about 3,900 bits in the book's run) is well below the upper bound of 2 bits per switch.
+# Yet decoding an image's code with another image's switches raises the error about
+# tenfold in the book's run: the switches that differ are those that say where the strokes
+# go. A wrong code decoded with the image's own switches is compared with the yardsticks:
+# where it beats them, as in the book's run, the switches alone carry part of the digit,
+# because the positions of the maxima outline its strokes. That is also why the pooling
+# model can reconstruct better than the strided one. A pooling autoencoder is therefore not
+# a pure bottleneck model: for compression or generation, where the decoder must work from
+# the code alone, strided convolutions are the honest choice.
 #
 # ## A dense bottleneck after a convolutional encoder
 #
