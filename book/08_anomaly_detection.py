@@ -73,6 +73,8 @@ device = cu.config.get_device()
 N_TRAIN = cu.config.by_scale(tiny=100, book=300, full=5_000)  # normal digits to learn
 N_VALIDATION = cu.config.by_scale(tiny=100, book=100, full=400)  # held out
 TEST_LIMIT = cu.config.by_scale(tiny=500, book=1_000, full=None)  # None: all of them
+# digits loaded per class: N_TRAIN + N_VALIDATION, or everything there is at full
+PER_CLASS = cu.config.by_scale(tiny=200, book=400, full=None)
 EPOCHS = cu.config.by_scale(tiny=8, book=20, full=30)  # at N_TRAIN digits
 SEEDS = cu.config.by_scale(tiny=[0, 1], book=[0, 1, 2])  # every table: mean ± std
 CURVE_SIZES = cu.config.by_scale(
@@ -101,10 +103,7 @@ print(
 # proportion, for every class, and says so.)
 
 # %%
-if N_TRAIN + N_VALIDATION <= 400:  # a fixed number per class, online or offline
-    train = cu.data.load_mnist("train", per_class=N_TRAIN + N_VALIDATION)
-else:  # the full scale: everything there is
-    train = cu.data.load_mnist("train")
+train = cu.data.load_mnist("train", per_class=PER_CLASS)
 N_TRAIN, N_VALIDATION, note = cu.anomaly.sizes_that_fit(
     train.labels, N_TRAIN, N_VALIDATION
 )
