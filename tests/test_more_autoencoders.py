@@ -1,4 +1,4 @@
-"""The models of chapter 9: sizes, and max-unpooling against a NumPy re-implementation."""
+"""The models of chapters 4 (pooling, dense bottleneck) and 9 (one layer): sizes, and max-unpooling against a NumPy re-implementation; chapter 9's penalties and measurements against independent computations."""
 
 from __future__ import annotations
 

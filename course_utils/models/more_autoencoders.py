@@ -1,6 +1,7 @@
-"""The autoencoders of chapter 9: max-pooling against strided convolutions, a convolutional
-encoder with a dense bottleneck, and a one-hidden-layer autoencoder for sparse and contractive
-codes.
+"""Autoencoders beyond chapter 4's main model: max-pooling against strided convolutions and a
+convolutional encoder with a dense bottleneck (chapter 4's last sections), and the
+one-hidden-layer autoencoder whose codes chapter 9 regularises (denoising, sparse,
+contractive).
 
 Each model has ``encode`` and ``decode``; the pooling autoencoder's code comes with the
 *switches* (where each maximum was), which its decoder needs.
