@@ -21,7 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import BOOK, EDITIONS, NOTEBOOKS
+import yaml
+from conftest import BOOK, CONFIG, EDITIONS, NOTEBOOKS, ROOT
 
 from course_utils.teaching.exercises import (
     BEGIN_SOLUTION,
@@ -279,3 +280,17 @@ def test_the_notebook_download_is_the_editions_notebook(built_editions, notebook
     }
     assert downloads["student"] == make_student_copy(teacher, chapter=notebook.stem)
     assert downloads["teacher"] == teacher
+
+
+def test_the_workflow_publishes_the_student_edition_only():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    assert "make book" in commands and "EDITION=teacher" not in commands
+    pages = next(
+        step
+        for step in steps
+        if step.get("uses", "").startswith("actions/upload-pages-artifact")
+    )
+    assert pages["with"]["path"] == "_build/student/html"
+    assert f"{CONFIG['course']['student_copies']}/*.ipynb" in commands
