@@ -102,10 +102,15 @@ def built_editions(tmp_path_factory) -> dict[str, Build]:
     """
     reuse = os.environ.get("BUILT_BOOK")
     if reuse:
-        return {
-            edition: Build(Path(reuse) / edition / "html", None, None)
-            for edition in EDITIONS
-        }
+        builds = {}
+        for edition in EDITIONS:
+            executed = Path(reuse) / edition / "_build" / "jupyter_execute"
+            builds[edition] = Build(
+                Path(reuse) / edition / "html",
+                None,
+                executed if executed.is_dir() else None,
+            )
+        return builds
     work = tmp_path_factory.mktemp("fresh")
     clone = fresh_copy(work / "course")
     (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)

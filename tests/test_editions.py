@@ -35,10 +35,10 @@ from course_utils.teaching.exercises import (
 )
 from course_utils.teaching.student import make_student_copy
 
-# Numbers of at least three significant digits (0.0123, 12.5, 1234): short ones such as 0.5
-# or 28 are on every page anyway.
+# Numbers of at least three significant digits (0.0123, 12.5, 1234) and percentages with a
+# decimal (93.4%): short ones such as 0.5 or 28 are on every page anyway.
 NUMBER = re.compile(
-    r"(?<![\w.])\d*\.\d{3,}|(?<![\w.])\d\.\d{2,}|(?<![\w.])\d{4,}(?![\w.])"
+    r"(?<![\w.])(?:\d*\.\d{3,}|\d\.\d{2,}|\d{4,}(?![\w.])|\d{1,3}\.\d%)"
 )
 
 
@@ -56,20 +56,21 @@ def solution_lines(cell) -> list[str]:
     return lines
 
 
-def distinctive_lines(teacher) -> list[str]:
-    """Solution lines that appear nowhere in the student copy: lines such as
-    ``fig.tight_layout()`` or ``cu.config.seed_everything(0)`` are in other cells too."""
-    student_text = "\n".join(
-        line.strip()
-        for cell in make_student_copy(teacher).cells
-        for line in cell.source.splitlines()
+def distinctive_lines(teacher, executed) -> list[str]:
+    """Solution lines that nothing else in the chapter shows: not the student copy (lines
+    such as ``fig.tight_layout()`` are in other cells too), not another cell's output (a
+    page may show the source of a class that an answer's class resembles)."""
+    elsewhere = "\n".join(
+        [output_text(c) for c in executed.cells if not {SOLUTION, CHECK} & set(tags(c))]
+        + [c.source for c in make_student_copy(teacher).cells]
     )
+    elsewhere = "\n".join(line.strip() for line in elsewhere.splitlines())
     return [
         line
         for cell in teacher.cells
         if SOLUTION in tags(cell)
         for line in solution_lines(cell)
-        if len(line) >= 12 and line not in student_text
+        if len(line) >= 12 and line not in elsewhere
     ]
 
 
@@ -177,8 +178,9 @@ def student_site(built_editions) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_student_edition_shows_no_solution_line(student_site, notebook):
-    lines = distinctive_lines(read_notebook(notebook))
+def test_student_edition_shows_no_solution_line(built_editions, student_site, notebook):
+    executed = executed_notebooks(built_editions)[notebook.stem]
+    lines = distinctive_lines(read_notebook(notebook), executed)
     assert lines, f"{notebook.name}: its solutions should have lines of their own"
     text = chapter_text(student_site, notebook.stem)
     leaked = [line for line in lines if squeeze(line) in text]
@@ -199,6 +201,16 @@ def test_student_edition_shows_no_number_only_the_answer_prints(
         f"numbers that only {notebook.name}'s solutions and checks print are in the "
         f"student edition: {leaked}"
     )
+
+
+def test_the_line_test_can_fail(built_editions):
+    """The teacher edition shows the solution lines: the line test looks for something that
+    is there to find."""
+    teacher_site = site_texts(built_editions["teacher"].html)
+    for chapter, executed in executed_notebooks(built_editions).items():
+        lines = distinctive_lines(read_notebook(BOOK / f"{chapter}.ipynb"), executed)
+        text = chapter_text(teacher_site, chapter)
+        assert all(squeeze(line) in text for line in lines), chapter
 
 
 def test_the_number_test_can_fail(built_editions):
