@@ -216,9 +216,13 @@ def _open(browser, url: str, screenshot) -> dict:
     page.goto(url, wait_until="load")
     # MathJax typesets after the page has loaded.
     page.wait_for_function(
-        "() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)"
+        "() => document.readyState === 'complete' && (!window.MathJax"
+        " || (window.MathJax.startup && window.MathJax.startup.promise))"
     )
-    page.evaluate("() => window.MathJax ? MathJax.startup.promise : null")
+    page.evaluate(
+        "() => window.MathJax && window.MathJax.startup"
+        " ? window.MathJax.startup.promise.then(() => true) : null"
+    )
     page.wait_for_load_state("networkidle")
     report = page.evaluate(_INSPECT)
     report.update(
