@@ -249,8 +249,14 @@ def pages(sites, browser):
                 shot = name.replace("/", "__").replace(".html", ".png")
                 page.screenshot(path=str(folder / shot), full_page=True)
                 if name == EXERCISE_PAGE:
-                    page.locator(EXERCISE_SECTION).screenshot(
-                        path=str(SCREENSHOTS / f"{edition}_exercise.png")
+                    # a clip of the full-page picture: an element's own screenshot
+                    # scrolls to it, under the theme's sticky header
+                    page.evaluate("() => window.scrollTo(0, 0)")
+                    box = page.locator(EXERCISE_SECTION).bounding_box()
+                    page.screenshot(
+                        path=str(SCREENSHOTS / f"{edition}_exercise.png"),
+                        full_page=True,
+                        clip=box,
                     )
 
             seen[edition, name] = _open(browser, f"{sites[edition]}/{name}", screenshot)
