@@ -46,7 +46,7 @@
 import subprocess
 import sys
 
-# the course's release that _config.yml names (course.release), the same in every chapter
+# the release that _config.yml names (course.release), the same in every chapter
 COURSE = "git+https://github.com/autoencoders-in-pytorch/course@main"
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)

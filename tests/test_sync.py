@@ -63,7 +63,7 @@ INSTALL_CELL = """\
 import subprocess
 import sys
 
-# the course's release that _config.yml names (course.release), the same in every chapter
+# the release that _config.yml names (course.release), the same in every chapter
 COURSE = "git+{url}@{release}"
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)"""
