@@ -116,7 +116,9 @@ def built_editions(tmp_path_factory) -> dict[str, Build]:
     (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     hidden, calls = without_node(work)
     env = tiny_env(COURSE_OFFLINE="1", PYTHONPATH=str(clone), **hidden)
-    env.pop("COURSE_EDITION", None)
+    # a build of its own: not the edition, nor the variables of a `make test` that runs it
+    for name in ("COURSE_EDITION", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "EDITION"):
+        env.pop(name, None)
     builds = {}
     for edition in EDITIONS:
         command = ["make", "-o", ".venv/.installed", "book"]  # -o: install nothing
