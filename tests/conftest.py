@@ -54,9 +54,8 @@ def tiny_env(**extra: str) -> dict[str, str]:
 class Build(NamedTuple):
     html: Path  # the edition's html folder
     log: str | None  # the build's output (None when BUILT_BOOK reuses a build)
-    executed: (
-        Path | None
-    )  # the executed notebooks (jupyter_execute/), None when unknown
+    cache: Path | None  # the executed chapters (jupyter-cache); None when unknown
+    source: Path  # the repository it was built from (its book/ holds the chapters)
 
 
 def fresh_copy(destination: Path) -> Path:
@@ -102,15 +101,16 @@ def built_editions(tmp_path_factory) -> dict[str, Build]:
     """
     reuse = os.environ.get("BUILT_BOOK")
     if reuse:
-        builds = {}
-        for edition in EDITIONS:
-            executed = Path(reuse) / edition / "_build" / "jupyter_execute"
-            builds[edition] = Build(
+        cache = Path(reuse) / ".jupyter_cache"
+        return {
+            edition: Build(
                 Path(reuse) / edition / "html",
                 None,
-                executed if executed.is_dir() else None,
+                cache if cache.is_dir() else None,
+                ROOT,
             )
-        return builds
+            for edition in EDITIONS
+        }
     work = tmp_path_factory.mktemp("fresh")
     clone = fresh_copy(work / "course")
     (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
@@ -129,9 +129,11 @@ def built_editions(tmp_path_factory) -> dict[str, Build]:
         )
         log = result.stdout + result.stderr
         assert result.returncode == 0, f"{' '.join(command)} failed:\n{log[-8000:]}"
-        folder = clone / "_build" / edition
         builds[edition] = Build(
-            folder / "html", log, folder / "_build" / "jupyter_execute"
+            clone / "_build" / edition / "html",
+            log,
+            clone / "_build" / ".jupyter_cache",
+            clone,
         )
     builds["node_calls"] = calls
     return builds

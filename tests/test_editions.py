@@ -148,13 +148,26 @@ def squeeze(line: str) -> str:
 
 
 def executed_notebooks(built_editions) -> dict[str, nbformat.NotebookNode]:
-    folder = built_editions["teacher"].executed
+    """Each chapter as the build executed it: the teacher notebook (as the build read it,
+    from its copy of the repository) with the outputs that the editions' shared
+    jupyter-cache holds."""
+    from jupyter_cache import get_cache
+
+    folder = built_editions["teacher"].cache
     if folder is None:
-        pytest.skip("BUILT_BOOK reuses a build whose executed notebooks are not known")
-    return {
-        notebook.stem: nbformat.read(folder / "book" / notebook.name, as_version=4)
-        for notebook in NOTEBOOKS
-    }
+        pytest.skip("BUILT_BOOK reuses a build whose execution cache is not known")
+    cache = get_cache(folder)
+    executed = {}
+    for notebook in NOTEBOOKS:
+        teacher = teacher_notebook(built_editions, notebook)
+        _, executed[notebook.stem] = cache.merge_match_into_notebook(teacher)
+    return executed
+
+
+def teacher_notebook(built_editions, notebook: Path) -> nbformat.NotebookNode:
+    """A chapter as the build read it: from the copy of the repository that the tests made
+    when they started (edits made while they run do not count)."""
+    return read_notebook(built_editions["teacher"].source / "book" / notebook.name)
 
 
 def test_make_book_needs_no_node(built_editions):
@@ -180,7 +193,7 @@ def student_site(built_editions) -> dict[str, str]:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_student_edition_shows_no_solution_line(built_editions, student_site, notebook):
     executed = executed_notebooks(built_editions)[notebook.stem]
-    lines = distinctive_lines(read_notebook(notebook), executed)
+    lines = distinctive_lines(teacher_notebook(built_editions, notebook), executed)
     assert lines, f"{notebook.name}: its solutions should have lines of their own"
     text = chapter_text(student_site, notebook.stem)
     leaked = [line for line in lines if squeeze(line) in text]
@@ -194,7 +207,7 @@ def test_student_edition_shows_no_number_only_the_answer_prints(
     built_editions, student_site, notebook
 ):
     executed = executed_notebooks(built_editions)[notebook.stem]
-    numbers = revealing_numbers(executed, read_notebook(notebook))
+    numbers = revealing_numbers(executed, teacher_notebook(built_editions, notebook))
     text = chapter_text(student_site, notebook.stem)
     leaked = sorted(number for number in numbers if _contains(text, number))
     assert not leaked, (
@@ -208,7 +221,8 @@ def test_the_line_test_can_fail(built_editions):
     is there to find."""
     teacher_site = site_texts(built_editions["teacher"].html)
     for chapter, executed in executed_notebooks(built_editions).items():
-        lines = distinctive_lines(read_notebook(BOOK / f"{chapter}.ipynb"), executed)
+        teacher = teacher_notebook(built_editions, BOOK / f"{chapter}.ipynb")
+        lines = distinctive_lines(teacher, executed)
         text = chapter_text(teacher_site, chapter)
         assert all(squeeze(line) in text for line in lines), chapter
 
@@ -221,7 +235,7 @@ def test_the_number_test_can_fail(built_editions):
         number
         for chapter, executed in executed_notebooks(built_editions).items()
         for number in revealing_numbers(
-            executed, read_notebook(BOOK / f"{chapter}.ipynb")
+            executed, teacher_notebook(built_editions, BOOK / f"{chapter}.ipynb")
         )
         if _contains(chapter_text(teacher_site, chapter), number)
     ]
@@ -252,7 +266,7 @@ def test_student_edition_shows_no_solution_figure(built_editions):
 def test_each_exercise_shows_its_placeholder_or_its_marked_solution(
     built_editions, notebook
 ):
-    teacher = read_notebook(notebook)
+    teacher = teacher_notebook(built_editions, notebook)
     exercises = [exercise_id(c) for c in teacher.cells if SOLUTION in tags(c)]
     pages = {
         edition: html.unescape(
@@ -283,7 +297,7 @@ def test_each_exercise_shows_its_placeholder_or_its_marked_solution(
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_the_notebook_download_is_the_editions_notebook(built_editions, notebook):
-    teacher = read_notebook(notebook)
+    teacher = teacher_notebook(built_editions, notebook)
     downloads = {
         edition: read_notebook(
             built_editions[edition].html / "_sources" / "book" / notebook.name
