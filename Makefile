@@ -4,23 +4,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The JavaScript the book's pages need, served from the book itself so that it works offline:
-# MathJax 3 for the math, require.js and the ipywidgets HTML manager for widget outputs.
-# Fetched once from the npm registry (npm pack: the packages only, no dependencies).
-VENDOR := _build/vendor
-MATHJAX_VERSION := 3.2.2
-WIDGETS_VERSION := 1.0.15
-REQUIREJS_VERSION := 2.3.8
+# Which edition `make book` builds: student (the default: what a course publishes, with no
+# solutions) or teacher (every solution shown and marked). Each goes to _build/EDITION/html.
+EDITION ?= student
+# The settings of _config.yml's `course:` section that make needs.
+COURSE_SETTING = $$($(BIN)/python -c 'import sys, yaml; print(yaml.safe_load(open("_config.yml"))["course"][sys.argv[1]])' $(1))
 
-.PHONY: book test bench vendor lint format student grade clean help
+.PHONY: book test bench lint format student grade clean help
 
 help:
-	@echo "make book     build the HTML book into _build/html (executes every chapter)"
+	@echo "make book     build the student edition of the HTML book into _build/student/html (executes every chapter)"
+	@echo "make book EDITION=teacher   the teacher edition (solutions shown) into _build/teacher/html"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
 	@echo "make bench    measure speed, chapter timings and quality into bench/results.md (PARTS=data,tiny,...)"
 	@echo "make lint     check formatting and lint (ruff) of the package, tests and chapters"
 	@echo "make format   reformat them with ruff"
-	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
+	@echo "make student  write the student copy of every chapter (solutions removed) into student/ (committed)"
 	@echo "make grade    grade the notebooks in SUBMISSIONS (default: submissions/) into grades.csv"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -30,44 +29,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-$(VENDOR)/.installed: Makefile
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/npm $(VENDOR)/mathjax $(VENDOR)/widgets
-	cd $(VENDOR)/npm && npm pack --silent --no-fund mathjax@$(MATHJAX_VERSION) \
-		@jupyter-widgets/html-manager@$(WIDGETS_VERSION) requirejs@$(REQUIREJS_VERSION) >/dev/null
-	tar -xzf $(VENDOR)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(VENDOR)/mathjax --strip-components=2 \
-		package/es5/tex-chtml-full.js package/es5/output/chtml/fonts/woff-v2 \
-		package/es5/ui package/es5/a11y package/es5/sre
-	tar -xzf $(VENDOR)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(VENDOR)/mathjax \
-		--strip-components=1 package/LICENSE
-	tar -xzf $(VENDOR)/npm/jupyter-widgets-html-manager-$(WIDGETS_VERSION).tgz \
-		-C $(VENDOR)/widgets --strip-components=2 --wildcards 'package/dist/embed-amd.js' \
-		'package/dist/*.woff*' 'package/dist/*.ttf' 'package/dist/*.eot' 'package/dist/*.svg'
-	tar -xzf $(VENDOR)/npm/requirejs-$(REQUIREJS_VERSION).tgz -C $(VENDOR)/widgets \
-		--strip-components=1 package/require.js
-	rm -rf $(VENDOR)/npm
-	touch $@
-
-vendor: $(VENDOR)/.installed
-
 # Executed chapters are cached (_config.yml: execute_notebooks: cache) and re-run only when their
-# code changes; the cache is emptied when the scale or any file of course_utils changes.
+# code changes; the cache is emptied when the scale or any file of course_utils changes. Both
+# editions execute the same notebooks and share the cache: the second one executes nothing.
+# Only Python is needed: MathJax comes from a pinned PyPI package (book/_ext/course_book.py).
 CACHE     := _build/.jupyter_cache
 CACHE_KEY := _build/.jupyter_cache_key
-book: $(STAMP) $(VENDOR)/.installed
+book: $(STAMP)
+	@case "$(EDITION)" in student|teacher) ;; \
+	  *) echo "EDITION must be student or teacher, not '$(EDITION)'"; exit 2;; esac
 	@key="$$($(BIN)/python -c 'import course_utils.config as c; print(c.scale())') \
 	$$(cat $$(find course_utils -name '*.py' | sort) | sha1sum | cut -c1-16)"; \
 	if [ "$$(cat $(CACHE_KEY) 2>/dev/null)" != "$$key" ]; then \
 	  rm -rf $(CACHE); echo "executing every chapter (scale or course_utils changed)"; fi; \
 	mkdir -p _build && echo "$$key" > $(CACHE_KEY)
-	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
-	@echo "Open _build/html/index.html"
+	COURSE_EDITION=$(EDITION) COURSE_BOOK_CACHE=$(CURDIR)/$(CACHE) $(BIN)/jupyter-book build . \
+	  --all --warningiserror --keep-going --path-output _build/$(EDITION)
+	rm -rf _build/$(EDITION)/html && mv _build/$(EDITION)/_build/html _build/$(EDITION)/html
+	@echo "Open _build/$(EDITION)/html/index.html ($(EDITION) edition)"
 
-test: $(STAMP) $(VENDOR)/.installed
+test: $(STAMP)
 	$(BIN)/python -m pytest
 
 PARTS ?= data,tiny,quality,build,grading
 BENCH_ARGS ?=   # e.g. --threads 1 on a machine shared with other jobs
-bench: $(STAMP) $(VENDOR)/.installed
+bench: $(STAMP)
 	$(BIN)/python bench/run.py --parts $(PARTS) $(BENCH_ARGS)
 
 LINTED := course_utils tests bench book/*.py book/_ext
@@ -79,12 +65,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
 
+# The student copies, committed where _config.yml's course.student_copies says (a test keeps
+# them in step with the chapters: run this after changing a chapter).
 student: $(STAMP)
-	$(BIN)/python -m course_utils.teaching.student student
+	$(BIN)/python -m course_utils.teaching.student $(call COURSE_SETTING,student_copies)
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m course_utils.grade $(SUBMISSIONS) --out grades.csv
 
 clean:
-	rm -rf _build student grades.csv
+	rm -rf _build grades.csv

@@ -39,15 +39,19 @@
 # ## Setup
 #
 # The first cell only does something in Google Colab: it installs the course's small helper
-# package, `course_utils`. On your own machine `make book` (or `pip install -e .`) has done that.
+# package, `course_utils`, at the course's release `main` (there is no tagged release yet), so
+# that the checks you run are the ones that grade you. Anywhere else, install it once with
+# `pip install "git+https://github.com/autoencoders-in-pytorch/course@main"` (in a clone of the
+# course, `make book` or `pip install -e .` has done it).
 
 # %%
 import subprocess
 import sys
 
+# the release that _config.yml names (course.release), the same in every chapter
+COURSE = "git+https://github.com/autoencoders-in-pytorch/course@main"
 if "google.colab" in sys.modules:
-    course = "git+https://github.com/autoencoders-in-pytorch/course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
 
 # %% [markdown]
 # As in every chapter, the cell below sets the sizes: `cu.config.by_scale` picks them for the

@@ -1,4 +1,5 @@
-"""The whole book builds with Jupyter Book 1.x under COURSE_TINY=1 with no warning and no error."""
+"""Both editions of the book build with Jupyter Book 1.x under COURSE_TINY=1 with no warning and
+no error (tests/conftest.py: built_editions)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,27 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import NOTEBOOKS, launch_links
+from conftest import EDITIONS, NOTEBOOKS, launch_links
 
 
-def test_build_executes_every_chapter(built_book):
-    """``make book`` reuses cached executions; the test builds into a fresh folder, whose
-    cache is empty, so every chapter really runs."""
-    _, log = built_book
-    if log is None:
+def test_build_executes_every_chapter_once(built_editions):
+    """The tests build into a fresh folder, whose cache is empty, so the student edition
+    (built first) really runs every chapter; the teacher edition executes the same
+    notebooks and takes every one from the cache that both share."""
+    logs = {edition: built_editions[edition].log for edition in EDITIONS}
+    if None in logs.values():
         pytest.skip("BUILT_BOOK reuses a build whose log is not known")
-    assert "Using cached notebook" not in log
-    executed = [line for line in log.splitlines() if "Executed notebook in" in line]
-    assert len(executed) == len(NOTEBOOKS), executed
+    executed = {
+        edition: [line for line in log.splitlines() if "Executed notebook in" in line]
+        for edition, log in logs.items()
+    }
+    assert len(executed["student"]) == len(NOTEBOOKS), executed["student"]
+    assert executed["teacher"] == [], "the teacher edition should reuse the executions"
 
 
-def test_build_has_no_warnings(built_book):
-    _, log = built_book
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_build_has_no_warnings(built_editions, edition):
+    log = built_editions[edition].log
     if log is None:
         pytest.skip("BUILT_BOOK reuses a build whose log is not known")
     # Sphinx's own warnings ("WARNING: ..."), not the kernel's log lines ("[IPKernelApp] WARNING | ...")
@@ -32,9 +38,10 @@ def test_build_has_no_warnings(built_book):
     assert not warnings, "\n".join(warnings)
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_chapter_page_shows_figures_and_no_traceback(built_book, notebook):
-    html_dir, _ = built_book
+def test_chapter_page_shows_figures_and_no_traceback(built_editions, notebook, edition):
+    html_dir = built_editions[edition].html
     page = (html_dir / "book" / f"{notebook.stem}.html").read_text()
     assert "Traceback" not in page, "a cell's error reached the page"
     leaks = [
@@ -50,12 +57,13 @@ def test_chapter_page_shows_figures_and_no_traceback(built_book, notebook):
     )
     figures = re.findall(r'<img alt="[^"]*" src="../_images/', page)
     assert len(figures) >= 2, "the chapter should show its figures"
-    for service, link in launch_links(notebook.stem).items():
+    for service, link in launch_links(notebook.stem, edition).items():
         assert f'href="{html.escape(link)}"' in page, f"no {service} button to {link}"
 
 
-def test_intro_and_references(built_book):
-    html_dir, _ = built_book
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_intro_and_references(built_editions, edition):
+    html_dir = built_editions[edition].html
     assert (html_dir / "index.html").exists() and (
         html_dir / "book" / "intro.html"
     ).exists()
@@ -81,10 +89,11 @@ class _Links(HTMLParser):
                 self.targets.append(target)
 
 
-def test_internal_links_resolve(built_book):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_internal_links_resolve(built_editions, edition):
     """Every local href and src of every built page points at a file that exists, and every
     #anchor at an id on the page it names."""
-    html_dir, _ = built_book
+    html_dir = built_editions[edition].html
     parsed = {}
 
     def parse(path: Path) -> _Links:

@@ -7,7 +7,7 @@ import copy
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS
+from conftest import CONFIG, NOTEBOOKS, ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_utils.teaching.exercises import (
@@ -205,3 +205,37 @@ def test_the_command_writes_a_copy_of_every_chapter(tmp_path, capsys):
         p.name for p in NOTEBOOKS
     ]
     assert capsys.readouterr().out.count("wrote ") == len(NOTEBOOKS)
+
+
+def test_the_copy_says_how_to_download_and_name_it():
+    note = make_student_copy(teacher(), chapter="09_toy").cells[1].source
+    assert "File → Download → Download .ipynb" in note
+    assert "YOURNAME_09_toy.ipynb" in note and "Copy of" in note
+
+
+def test_a_copy_is_the_same_every_time():
+    """Made twice from one teacher notebook, a copy is the same file (the committed copies
+    are compared with fresh ones)."""
+    original = teacher()
+    assert make_student_copy(original, "09_toy") == make_student_copy(
+        original, "09_toy"
+    )
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOKS, ids=lambda path: path.stem)
+def test_committed_student_copy_is_up_to_date(chapter):
+    """The student copies live in the repository, in the folder that _config.yml's
+    course.student_copies names (the student edition's launch buttons open them there)."""
+    folder = ROOT / CONFIG["course"]["student_copies"]
+    committed = folder / chapter.name
+    assert committed.is_file(), f"{committed} is missing: run `make student`"
+    fresh = make_student_copy(read_notebook(chapter), chapter=chapter.stem)
+    assert read_notebook(committed) == fresh, (
+        f"{committed.relative_to(ROOT)} is older than {chapter.name}: run `make student` "
+        "and commit the student copies"
+    )
+
+
+def test_no_stray_student_copy():
+    folder = ROOT / CONFIG["course"]["student_copies"]
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]

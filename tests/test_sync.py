@@ -55,27 +55,40 @@ def test_table_of_contents_lists_every_chapter():
         ), entry
 
 
-# The Colab-only install cell, the same in every chapter. It installs the course from the
-# repository that _config.yml names (the launch buttons use the same one); pip keeps Colab's
-# own torch and torchvision, which meet pyproject.toml's lower bounds.
+# The Colab-only install cell, the same in every chapter. It installs the course at the
+# release that _config.yml names (course.release: a tag, or "main" before the first release)
+# from the repository that _config.yml names (the launch buttons use the same one); pip keeps
+# Colab's own torch and torchvision, which meet pyproject.toml's lower bounds.
 INSTALL_CELL = """\
 import subprocess
 import sys
 
+# the release that _config.yml names (course.release), the same in every chapter
+COURSE = "git+{url}@{release}"
 if "google.colab" in sys.modules:
-    course = "git+{url}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course], check=True)"""
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)"""
+
+
+def _course_install() -> tuple[str, str]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"], str(config["course"]["release"])
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_first_code_cell_installs_course_utils_only_in_colab(notebook):
-    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    first_code = next(
-        cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code"
+def test_first_code_cell_installs_the_release_only_in_colab(notebook):
+    repository, release = _course_install()
+    cells = jupytext.read(notebook).cells
+    first = next(i for i, cell in enumerate(cells) if cell.cell_type == "code")
+    assert cells[first].source.strip() == INSTALL_CELL.format(
+        url=repository, release=release
+    ), (
+        "the first code cell should be chapter 1's install cell, installing release "
+        f"{release} from _config.yml's repository {repository}"
     )
-    assert first_code.source.strip() == INSTALL_CELL.format(url=repository), (
-        "the first code cell should be chapter 1's install cell, installing from "
-        f"_config.yml's repository {repository}"
+    # off Colab, the Markdown cell before it says in one line how to install the package
+    pip_line = f'`pip install "git+{repository}@{release}"`'
+    assert pip_line in cells[first - 1].source, (
+        f"the setup text before the install cell should give {pip_line}"
     )
 
 

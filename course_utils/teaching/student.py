@@ -36,9 +36,13 @@ STUDENT_NOTE = """\
 that line and the `raise NotImplementedError(...)` below it with your answer (and write where a
 cell says `YOUR ANSWER HERE`). The cell after it
 that begins with `# Public check` is the exercise's public check: run it to see at once whether
-your answer passes (✔) or what is still wrong, with a hint. To hand in, keep the check cells as
-they are and save the notebook as `{submission}`; your instructor grades it by running the same
-checks at the tiny scale (`COURSE_TINY=1`)."""
+your answer passes (✔) or what is still wrong, with a hint. Your instructor grades the notebook
+by running the same checks at the tiny scale (`COURSE_TINY=1`).
+
+**To hand in**, keep the check cells as they are and download the notebook: in Colab,
+*File → Download → Download .ipynb* (in Jupyter, *File → Download*). Name the file
+`{submission}`, with your name in place of `YOURNAME`: the browser saves it under the
+chapter's name, or as `Copy of …` or `… (1).ipynb`, so rename it before you hand it in."""
 
 
 def placeholder(cell, indent: str) -> list[str]:
@@ -114,6 +118,9 @@ def make_student_copy(notebook, chapter: str | None = None) -> nbformat.Notebook
         else "YOURNAME_ followed by this file's name"
     )
     note = nbformat.v4.new_markdown_cell(STUDENT_NOTE.format(submission=submission))
+    # a fixed id: the same teacher notebook always gives the same copy (the committed
+    # copies are compared with freshly made ones)
+    note.id = "student-copy-note"
     after_title = 1 if student.cells and student.cells[0].cell_type == "markdown" else 0
     student.cells.insert(after_title, note)
     return student
