@@ -200,9 +200,11 @@ def importance_weighted_nll(
 
     For z_1..z_k ~ q(z|x),  −log p(x) ≈ −log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x),
     computed with a log-sum-exp. It is an upper bound on −log p(x) that tightens as k grows;
-    k = 1 is the single-sample −ELBO. Images go ``batch_size`` at a time and samples
-    ``chunk_size`` at a time, so k = 1000 fits in memory. The model must provide
-    ``encode`` and ``log_likelihood`` (see the module's docstring); it is put in eval mode.
+    k = 1 is a one-sample estimate of the −ELBO, equal to it only on average (it estimates
+    the KL from the sample, where :func:`negative_elbo` uses the closed form). Images go
+    ``batch_size`` at a time and samples ``chunk_size`` at a time, so k = 1000 fits in
+    memory. The model must provide ``encode`` and ``log_likelihood`` (see the module's
+    docstring); it is put in eval mode.
     """
     check_int("k", k)
     check_int("batch_size", batch_size)
