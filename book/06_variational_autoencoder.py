@@ -331,8 +331,8 @@ claim(
 claim("the test −ELBO still fell in the last epochs", latest < earlier)
 
 # %% [markdown]
-# Our numbers are true negative log-likelihoods in nats per binary test image (the IWAE one
-# an upper bound on it). {cite:t}`burda2015` report 86.76 nats for a VAE trained on
+# Our numbers are upper bounds on a true negative log-likelihood, in nats per binary test
+# image, the IWAE one the tighter. {cite:t}`burda2015` report 86.76 nats for a VAE trained on
 # dynamically binarised MNIST, the same kind of number, and ours is far above it. Not
 # mainly because of overfitting: at the book's scale the training digits' −ELBO is only a
 # few nats below the test digits', and the test −ELBO was still falling when training
@@ -360,8 +360,8 @@ claim("the test −ELBO still fell in the last epochs", latest < earlier)
 # = \operatorname{KL}\bigl(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x)\bigr) \;\ge\; 0 .
 # $$
 #
-# A Gaussian with a diagonal covariance cannot match a posterior of another shape, so this
-# gap stays open however long we train. We cannot compute it (it needs $\log p_\theta(x)$),
+# A Gaussian with a diagonal covariance cannot match a posterior of another shape, so in
+# general this gap does not close, however long we train. We cannot compute it (it needs $\log p_\theta(x)$),
 # but the IWAE estimate bounds it from below: it is still above $-\log p_\theta(x)$, so the
 # −ELBO minus the IWAE estimate is part of the gap.
 
@@ -427,8 +427,9 @@ print(f"missing log-normaliser Σ log C(λ), per image:      {log_normaliser:6.0
 # The first two numbers agree, as the linearity says; the third is a little lower because
 # our encoder was trained on binary digits and sees them here. The fourth, the grey digits'
 # cross-entropy with themselves, is the entropy of the binarisation noise,
-# $\sum_i H(x_i)$: no model can predict the coin flips, so it sits inside *every* number on
-# this page, Burda et al.'s included. It is not what is wrong with the grey-level loss.
+# $\sum_i H(x_i)$: no model can predict the coin flips, so it is a floor under every
+# expected negative log-likelihood of binarised digits, this page's and Burda et al.'s
+# included. It is not what is wrong with the grey-level loss.
 #
 # The honest objection is another one {cite:p}`loaizaganem2019`. Read as a model of the
 # grey digits themselves, $\prod_i \lambda_i^{x_i} (1 - \lambda_i)^{1 - x_i}$ is not a
