@@ -411,9 +411,9 @@ claim(
 # the prior in MMD is no achievement of the adversary by itself. What a fitted transform
 # cannot do is act during training: it moves the codes afterwards, and the decoder never
 # learns anything about the regions between them, while the AAE's decoder is trained on
-# codes spread over the prior. It also needs an invertible map onto the target, easy for
-# one Gaussian in two dimensions and not for a ring of ten Gaussians or a square (below),
-# where the adversary needs only samples. Whether this makes better *generated* digits is
+# codes spread over the prior. It also needs a map onto the target, easy for one Gaussian
+# in two dimensions and not for a ring of ten Gaussians (measured below), where the
+# adversary needs only samples. Whether this makes better *generated* digits is
 # measured next.
 #
 # ### Equal learning rates
