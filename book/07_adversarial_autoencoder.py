@@ -115,9 +115,10 @@ print(f"{len(train.images):,} training and {len(test.images):,} test digits")
 # the discriminator wins. That is not the JS divergence: against the best discriminator its
 # gradient is that of $\mathrm{KL}(q \,\|\, p) - 2\,\mathrm{JS}(p \,\|\, q)$
 # {cite:p}`arjovsky2017`, which also has its minimum at $q = p$. When $q = p$ the best
-# discriminator answers $D^* = \tfrac12$ everywhere, each of its two cross-entropy terms is $\ln 2 \approx 0.693$,
-# and its accuracy is 50 %. **That is chance, not success**: a discriminator that learns
-# nothing sits there too. The AAE adds this game to an ordinary autoencoder
+# discriminator answers $D^* = \tfrac12$ everywhere, each of its two cross-entropy terms
+# is $\ln 2 \approx 0.693$, and its accuracy is 50 %. **That is chance, not success**: a
+# discriminator that has learnt nothing starts there too, and a stalled game can end
+# there (both shown below). The AAE adds this game to an ordinary autoencoder
 # {cite:p}`makhzani2015`: the decoder still learns to redraw $x$ from $z$, and the encoder
 # serves both the reconstruction and the game, in which it plays the GAN's generator.
 #
@@ -221,7 +222,7 @@ for name, h in {"AAE": history, "never-stepped D": history_bug}.items():
 # The working discriminator leaves chance in the first epochs: its accuracy rises above
 # 50 %, its loss falls below ln 2 and the encoder's rises above it (the printed numbers).
 # Then the two settle into a tug of war, with the discriminator still right more often than
-# chance: a 2-D code of ten digit classes never becomes a perfect Gaussian.
+# chance: a 2-D code of ten digit classes does not become a perfect Gaussian.
 #
 # The never-stepped discriminator tells a different story. Its losses start close to ln 2,
 # but the encoder is fooling a *fixed* judge: it pushes the codes to wherever that random
