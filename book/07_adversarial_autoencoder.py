@@ -688,7 +688,7 @@ print(
 # | what pulls the codes to the prior | $\mathrm{KL}(q(z \mid x) \,\Vert\, p(z))$ per image, in closed form | a discriminator on the codes of a whole batch |
 # | what the prior must offer | a density, ideally with a closed-form KL to a Gaussian posterior | only samples |
 # | encoder | stochastic: a mean and a variance per image | deterministic here (a stochastic one also works) |
-# | what the loss tells you | an upper bound on $-\log p(x)$ in nats | the state of a game; chance (ln 2) is also what a broken discriminator shows |
+# | what the loss tells you | an upper bound on $-\log p(x)$ in nats | the state of a game; chance (ln 2) is also what a stalled game shows |
 #
 # The VAE's KL acts on each image's posterior; the AAE's adversary only sees the *aggregate*
 # distribution of codes, which is the distribution a generator samples from. The price is a
