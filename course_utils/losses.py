@@ -47,8 +47,7 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
             f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
             f"and {tuple(logvar.shape)}"
         )
-    per_dimension = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-    return per_dimension.flatten(start_dim=1).sum(dim=1)
+    return kl_per_dimension(mu, logvar).flatten(start_dim=1).sum(dim=1)
 
 
 def bernoulli_nll(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
@@ -100,8 +99,25 @@ def binarized_test_set(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
     return binarize(images, torch.Generator().manual_seed(seed))
 
 
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu_j, σ_j²) || N(0, 1) ) for every image and latent dimension, ``N x d``.
+
+    :func:`kl_to_standard_normal` is its sum over the dimensions.
+    """
+    if mu.shape != logvar.shape:
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+            f"and {tuple(logvar.shape)}"
+        )
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
 def elbo_loss(
-    seed: int = 0, beta: float = 1.0
+    seed: int = 0,
+    beta: float = 1.0,
+    *,
+    free_bits: float | None = None,
+    warmup_steps: int = 0,
 ) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
     """A batch loss for :func:`course_utils.training.fit`: the mean −ELBO (nats per image) of a
     freshly binarised batch. ``model(images)`` must return ``(logits, mu, logvar)``.
@@ -109,15 +125,60 @@ def elbo_loss(
     The loss owns a generator seeded with ``seed``, so every batch gets a new binarisation
     (*dynamic binarisation*) and training is still reproducible. Binary images (such as the
     fixed test set) stay as they are.
+
+    Two standard remedies for posterior collapse change the KL term while training:
+
+    - ``free_bits=λ`` (Kingma et al. 2016): each latent dimension's KL, averaged over the
+      batch, counts as at least ``λ`` nats, ``Σ_j max(λ, mean_batch KL_j)``; below ``λ`` a
+      dimension feels no pull towards the prior, so the encoder can afford to use it;
+    - ``warmup_steps=W`` (KL annealing, Bowman et al. 2016): the KL weight grows linearly
+      from 0 to ``beta`` over the first ``W`` training steps (calls in training mode).
+
+    Neither is the −ELBO while it acts: evaluate a model with a plain ``elbo_loss()``.
     """
+    if not beta >= 0:
+        raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+    if free_bits is not None and not free_bits > 0:
+        raise ValueError(
+            f"free_bits must be a positive number of nats, got {free_bits!r}"
+        )
+    check_int("warmup_steps", warmup_steps, minimum=0)
     generator = torch.Generator().manual_seed(seed)
+    steps = 0
 
     def loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        nonlocal steps
         images = binarize(batch, generator)
         logits, mu, logvar = model(images)
-        return negative_elbo(logits, images, mu, logvar, beta=beta).mean()
+        weight = beta
+        if model.training and warmup_steps:
+            steps += 1
+            weight = beta * min(1.0, steps / warmup_steps)
+        if free_bits is None:
+            return negative_elbo(logits, images, mu, logvar, beta=weight).mean()
+        kl = kl_per_dimension(mu, logvar).flatten(start_dim=1).mean(dim=0)
+        return (
+            bernoulli_nll(logits, images).mean()
+            + weight * kl.clamp(min=free_bits).sum()
+        )
 
     return loss
+
+
+@torch.no_grad()
+def grey_level_loss(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """pytorch/examples' VAE test loss, per image: the encoder sees the grey ``images``, and the
+    Bernoulli cross-entropy is summed over pixels *against the grey levels*, plus the KL.
+
+    The cross-entropy is linear in its target, ``BCE(l, x) = x·BCE(l, 1) + (1−x)·BCE(l, 0)``,
+    so this equals the average over random binarisations b of x of the −ELBO of b (with
+    q(z|x) computed from the grey x): an upper bound on E_b[−log p(b)]. One z per image is
+    drawn from PyTorch's global generator.
+    """
+    if images.min() < 0 or images.max() > 1:
+        raise ValueError("images must have grey levels in [0, 1]")
+    logits, mu, logvar = model(images)
+    return negative_elbo(logits, images, mu, logvar)
 
 
 def log_normal(z: torch.Tensor, mu, logvar) -> torch.Tensor:
@@ -139,9 +200,11 @@ def importance_weighted_nll(
 
     For z_1..z_k ~ q(z|x),  −log p(x) ≈ −log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x),
     computed with a log-sum-exp. It is an upper bound on −log p(x) that tightens as k grows;
-    k = 1 is the single-sample −ELBO. Images go ``batch_size`` at a time and samples
-    ``chunk_size`` at a time, so k = 1000 fits in memory. The model must provide
-    ``encode`` and ``log_likelihood`` (see the module's docstring); it is put in eval mode.
+    k = 1 is a one-sample estimate of the −ELBO, equal to it only on average (it estimates
+    the KL from the sample, where :func:`negative_elbo` uses the closed form). Images go
+    ``batch_size`` at a time and samples ``chunk_size`` at a time, so k = 1000 fits in
+    memory. The model must provide ``encode`` and ``log_likelihood`` (see the module's
+    docstring); it is put in eval mode.
     """
     check_int("k", k)
     check_int("batch_size", batch_size)

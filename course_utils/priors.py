@@ -50,3 +50,70 @@ def gaussian_mixture(
     means = circle_means(components, radius)
     which = torch.randint(components, (n,), generator=generator)
     return means[which] + std * torch.randn(n, 2, generator=generator)
+
+
+def _check_codes(name: str, codes) -> torch.Tensor:
+    if not isinstance(codes, torch.Tensor) or codes.ndim != 2 or len(codes) < 2:
+        shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else None
+        raise ValueError(
+            f"{name} must be a tensor N x d with N >= 2, got "
+            f"{shape if shape is not None else type(codes).__name__}"
+        )
+    return codes.detach().double().cpu()
+
+
+class Whitening:
+    """The affine map fitted to a plain autoencoder's codes *after* training, so that they
+    have mean 0 and covariance I: ``w(z) = L⁻¹ (z − m)``, with ``m`` the codes' mean and
+    ``L L^T`` their covariance (Cholesky). ``inverse`` maps prior samples back into the
+    autoencoder's code space, where its decoder can read them.
+    """
+
+    def __init__(self, codes: torch.Tensor):
+        codes = _check_codes("codes", codes)
+        self.mean = codes.mean(dim=0)
+        self.cholesky = torch.linalg.cholesky(
+            torch.cov(codes.T).reshape(len(self.mean), -1)
+        )
+
+    def __call__(self, codes: torch.Tensor) -> torch.Tensor:
+        centred = (_check_codes("codes", codes) - self.mean).T
+        whitened = torch.linalg.solve_triangular(self.cholesky, centred, upper=False)
+        return whitened.T.float()
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        return (_check_codes("z", z) @ self.cholesky.T + self.mean).float()
+
+
+class RankGaussian:
+    """A per-coordinate fitted transform: each coordinate's rank among the reference codes,
+    then the standard normal's inverse distribution function, ``Φ⁻¹(r / (n + 1))`` for the
+    r-th smallest of ``n`` (van der Waerden's normal scores), so that every coordinate of the
+    reference codes becomes standard normal (their joint distribution need not be).
+    ``inverse`` maps prior samples back through the reference codes' quantiles.
+    """
+
+    def __init__(self, codes: torch.Tensor):
+        # one contiguous row of sorted values per coordinate, for searchsorted
+        self.sorted = _check_codes("codes", codes).T.sort(dim=1).values.contiguous()
+        self._normal = torch.distributions.Normal(0.0, 1.0)
+
+    def __call__(self, codes: torch.Tensor) -> torch.Tensor:
+        codes = _check_codes("codes", codes).T.contiguous()
+        below = torch.searchsorted(self.sorted, codes)
+        above = torch.searchsorted(self.sorted, codes, right=True)
+        rank = (below + above).double() / 2 + 0.5  # 1-based; ties share their mean rank
+        n = self.sorted.shape[1]
+        return self._normal.icdf(rank / (n + 1)).T.float()
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        z = _check_codes("z", z).T
+        n = self.sorted.shape[1]
+        position = (self._normal.cdf(z) * (n + 1) - 1).clamp(0, n - 1)  # 0-based
+        low = position.floor().long().clamp(max=n - 1)
+        high = (low + 1).clamp(max=n - 1)
+        weight = position - low
+        values = (1 - weight) * self.sorted.gather(
+            1, low
+        ) + weight * self.sorted.gather(1, high)
+        return values.T.float()

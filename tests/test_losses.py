@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli, Independent, MultivariateNormal, Normal
 
@@ -13,6 +14,7 @@ from course_utils.losses import (
     binarize,
     binarized_test_set,
     elbo_loss,
+    grey_level_loss,
     importance_weighted_nll,
     kl_to_standard_normal,
     negative_elbo,
@@ -236,3 +238,107 @@ def test_iwae_is_finite_for_a_bernoulli_vae_with_k_1000():
     estimate = importance_weighted_nll(model, images, k=1000)
     assert estimate.shape == (3,) and torch.isfinite(estimate).all()
     assert (estimate > 0).all()  # −log of a probability of binary images
+
+
+def test_grey_level_loss_is_the_negative_elbo_averaged_over_binarisations():
+    """pytorch/examples' loss on grey targets is not "no likelihood": the cross-entropy is
+    linear in its target, so it is the −ELBO of a random binarisation, on average."""
+    generator = torch.Generator().manual_seed(0)
+    grey = torch.rand(3, 1, 28, 28, generator=generator)
+    mu = torch.randn(3, 2, generator=generator)
+    logvar = torch.randn(3, 2, generator=generator) - 1
+    decoder = nn.Sequential(nn.Linear(2, 784), nn.Unflatten(1, (1, 28, 28)))
+
+    class Fixed(nn.Module):  # one fixed z per image, so only the targets are random
+        def forward(self, x):
+            return decoder(mu), mu, logvar
+
+    model = Fixed()
+    grey_loss = grey_level_loss(model, grey)
+    logits = decoder(mu).detach()
+    # exact expectation over b ~ Bernoulli(grey), pixel by pixel, from torch.distributions
+    pixel = Bernoulli(logits=logits)
+    expected_nll = -(
+        grey * pixel.log_prob(torch.ones_like(grey))
+        + (1 - grey) * pixel.log_prob(torch.zeros_like(grey))
+    )
+    kl = kl_to_standard_normal(mu, logvar)
+    torch.testing.assert_close(grey_loss, expected_nll.sum(dim=(1, 2, 3)) + kl)
+    # and by sampling: the mean −ELBO over many binarisations approaches it
+    draws = torch.stack(
+        [
+            negative_elbo(logits, binarize(grey, generator), mu, logvar)
+            for _ in range(2000)
+        ]
+    )
+    torch.testing.assert_close(draws.mean(0), grey_loss.detach(), rtol=0, atol=0.5)
+
+
+def test_grey_cross_entropy_with_itself_is_the_entropy_of_binarisation():
+    """The "floor" of the grey-level loss is the entropy of the binarisation noise, a floor
+    that every number on binarised MNIST carries too."""
+    grey = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    bce = F.binary_cross_entropy(grey, grey, reduction="none").sum(dim=(1, 2, 3))
+    entropy = Bernoulli(probs=grey).entropy().sum(dim=(1, 2, 3))
+    torch.testing.assert_close(bce, entropy)
+
+
+def test_grey_level_loss_rejects_images_outside_zero_one():
+    with pytest.raises(ValueError, match="images"):
+        grey_level_loss(nn.Identity(), torch.full((1, 1, 28, 28), 2.0))
+
+
+class Encoded(nn.Module):
+    """A "VAE" whose encoder output is a parameter: the loss's gradients are easy to read."""
+
+    def __init__(self, mu, logvar):
+        super().__init__()
+        self.mu = nn.Parameter(mu)
+        self.logvar = nn.Parameter(logvar)
+
+    def forward(self, x):
+        n = len(x)
+        return torch.zeros_like(x), self.mu[:n], self.logvar[:n]
+
+
+def test_free_bits_counts_each_dimension_at_least_lambda():
+    mu = torch.tensor(
+        [[0.1, 2.0], [-0.1, 1.0]]
+    )  # dimension 0: tiny KL, dimension 1: large
+    logvar = torch.zeros(2, 2)
+    model = Encoded(mu.clone(), logvar.clone())
+    images = torch.ones(2, 1, 28, 28)
+    loss = elbo_loss(free_bits=0.5)(model, images)
+    kl_per_dim = 0.5 * mu.pow(2).mean(
+        0
+    )  # σ = 1: KL_j = ½ μ_j², averaged over the batch
+    expected = 784 * math.log(2) + max(0.5, kl_per_dim[0]) + max(0.5, kl_per_dim[1])
+    assert loss.item() == pytest.approx(expected.item())
+    loss.backward()
+    assert model.mu.grad[:, 0].abs().max() == 0  # below λ: no pull towards the prior
+    assert model.mu.grad[:, 1].abs().min() > 0
+    # without free bits both dimensions are pulled
+    model.mu.grad = None
+    elbo_loss()(model, images).backward()
+    assert model.mu.grad[:, 0].abs().min() > 0
+
+
+def test_kl_warmup_grows_the_weight_linearly_and_only_while_training():
+    model = Encoded(torch.ones(1, 2), torch.zeros(1, 2))  # KL = 1 nat
+    images = torch.ones(1, 1, 28, 28)
+    reconstruction = 784 * math.log(2)
+    loss = elbo_loss(warmup_steps=4)
+    model.eval()
+    assert loss(model, images).item() == pytest.approx(reconstruction + 1.0)
+    model.train()
+    weights = [loss(model, images).item() - reconstruction for _ in range(6)]
+    assert weights == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0], abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"free_bits": 0}, "free_bits"), ({"warmup_steps": -1}, "warmup_steps")],
+)
+def test_collapse_remedies_reject_bad_settings(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        elbo_loss(**kwargs)
