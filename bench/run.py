@@ -14,7 +14,10 @@ file says, per section, when and where it was measured):
 - ``quality``: every chapter's wall time at the book scale, as an online user runs it (MNIST read
   by torchvision from the full-size stand-in of ``bench/mnist_standin.py``), and the quality
   rows the chapters record with ``course_utils.results.record``, each next to its baseline;
-- ``full``: every chapter's wall time at the full scale (meant for a GPU);
+- ``full``: every chapter at the full scale (meant for a GPU) on the 60,000-digit stand-in,
+  with sampled training epochs (``bench/full_scale.py``): time per epoch, the projected
+  chapter time beside it, an estimate for a GPU, and the whole chapter run where its
+  projection fits in ``--whole-under`` minutes;
 - ``build``: the whole ``make book`` (book scale, empty cache) offline and with the stand-in,
   and ``make test``;
 - ``grading``: the output of ``bench/grading_speed.py``, when that file exists.
@@ -331,6 +334,102 @@ def quality_table(rows) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- full scale
+
+# What the GPU column assumes (see bench/results.md): an effective 2 TFLOP/s for these small
+# float32 models (a quarter of a T4's peak, Colab's free GPU) and at least 1.5 ms per
+# training step (kernel launches, the optimiser, the loss read back every batch).
+GPU_FLOPS_PER_S = 2e12
+GPU_STEP_S = 1.5e-3
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None or seconds != seconds else f"{seconds / 60:.1f}"
+
+
+def _chapter_environment(env: dict[str, str], saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
+    for key in ("COURSE_TINY", "COURSE_OFFLINE", "COURSE_DATA_DIR", "MPLBACKEND"):
+        os.environ.pop(key, None)
+    os.environ.update(env, COURSE_SCALE="full", MPLBACKEND="Agg", TQDM_DISABLE="1")
+
+
+def full_scale(env: dict[str, str], whole_under_s: float, save: Path | None):
+    """Each chapter at the full scale with sampled epochs; whole where that fits."""
+    from full_scale import (
+        SAMPLE_BATCHES,
+        gpu_estimate_s,
+        projection,
+        read_log,
+        run_sampled,
+    )
+    from time_chapters import run
+
+    saved = dict(os.environ)
+    lines = [
+        "Each chapter executed at the full scale (`COURSE_SCALE=full`) on the 60,000 + "
+        "10,000-digit stand-in, every training epoch cut to its first "
+        f"{SAMPLE_BATCHES + 1} batches (`bench/full_scale.py`): the time per epoch is "
+        "the timed batches' time per batch × the batches of a whole epoch; everything "
+        "else (evaluations, IWAE, baselines, figures) runs in full and is measured. "
+        "**CPU times**; the models are undertrained here, so quality at the full scale "
+        "needs the whole run on the real MNIST (below).",
+        "",
+        "| chapter | training epochs | steps | time per epoch (s), min / median / max "
+        "| rest, measured (min) | projected total (min) | whole chapter, measured (min) "
+        "| GPU estimate, training (min) | load average (start → end) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
+    totals = {"projected": 0.0, "gpu": 0.0}
+    try:
+        for notebook in notebooks():
+            _chapter_environment(env, saved)
+            with tempfile.TemporaryDirectory() as folder:
+                log = Path(folder) / "epochs.jsonl"
+                load = [os.getloadavg()[0]]
+                wall, error = run_sampled(notebook, log)
+                estimate = projection(read_log(log), wall)
+            whole = None
+            if not error and estimate["total_s"] <= whole_under_s:
+                try:
+                    whole = run(notebook, save / "full" if save else None)
+                except Exception as exc:
+                    error = f"whole run: {type(exc).__name__}"
+            load.append(os.getloadavg()[0])
+            gpu = gpu_estimate_s(estimate, GPU_FLOPS_PER_S, GPU_STEP_S)
+            totals["projected"] += estimate["total_s"]
+            totals["gpu"] += gpu
+            epoch = estimate["epoch_s"]
+            per_epoch = " / ".join(f"{value:.1f}" for value in epoch) if epoch else "–"
+            failed = f" (stopped: {error})" if error else ""
+            lines.append(
+                f"| {notebook.stem}{failed} | {estimate['epochs']} | "
+                f"{estimate['steps']:,} | {per_epoch} | {_minutes(estimate['rest_s'])} "
+                f"| {_minutes(estimate['total_s'])} | {_minutes(whole)} | "
+                f"{_minutes(gpu)} | {load[0]:.1f} → {load[1]:.1f} |"
+            )
+            print(
+                f"  full  {notebook.stem:32s} projected {estimate['total_s'] / 60:6.1f} "
+                f"min, sampled run {wall:6.1f} s, whole {_minutes(whole)} min {error}",
+                flush=True,
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    lines += [
+        f"| **all chapters** | | | | | **{_minutes(totals['projected'])}** | | "
+        f"**{_minutes(totals['gpu'])}** | |",
+        "",
+        "GPU estimate: every training step costs its floating-point operations (counted "
+        "with `torch.utils.flop_counter` on one batch per training loop) at "
+        f"{GPU_FLOPS_PER_S / 1e12:.0f} TFLOP/s, but at least {GPU_STEP_S * 1e3:.1f} ms "
+        "(launch and optimiser overhead of small models); the rest of a chapter "
+        "(evaluation, IWAE) comes on top. An estimate, not a measurement.",
+    ]
+    return lines
+
+
 # ---------------------------------------------------------------- whole runs
 
 
@@ -460,6 +559,13 @@ def main() -> int:
     parser.add_argument(
         "--save", type=Path, help="folder to keep the executed notebooks in (per scale)"
     )
+    parser.add_argument(
+        "--whole-under",
+        type=float,
+        default=20,
+        help="full part: also run whole those chapters whose projected time is under "
+        "this many minutes (default 20; 0: none)",
+    )
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -509,10 +615,7 @@ def main() -> int:
                 *quality_table(rows),
             ]
         elif part == "full":
-            rows = time_chapters("full", online, None, args.save)
-            body = timing_table(
-                rows, float("inf"), "(no target: the full scale is for a GPU)"
-            )
+            body = full_scale(online, args.whole_under * 60, args.save)
         elif part == "build":
             body = whole_runs(args.standin)
         else:
