@@ -229,10 +229,16 @@ print(
 
 # %%
 mean_image_mse = float(test.images.var(dim=0, unbiased=False).mean())
-assert ae_mse < mean_image_mse, "should beat drawing the average digit"
-if not cu.config.is_tiny():  # tiny runs take too few steps to converge
-    assert abs(gap) < 0.05, f"should be within 5% of PCA, got {gap:+.2%}"
-    assert cosines.mean() > 0.9, "the subspaces should nearly coincide"
+assert ae_mse < mean_image_mse, "should beat drawing the average digit"  # every scale
+# asserted at the book's scale, where they were checked; printed at the others
+cu.results.finding(
+    f"the linear autoencoder's test MSE is within 5% of PCA's ({gap:+.2%})",
+    abs(gap) < 0.05,
+)
+cu.results.finding(
+    f"the two subspaces nearly coincide (mean cosine {cosines.mean():.3f} > 0.9)",
+    cosines.mean() > 0.9,
+)
 
 # %% [markdown]
 # ## How large should the bottleneck be?
