@@ -7,8 +7,8 @@ a single thing: every *training* epoch (a shuffled pass of ``course_utils.data.b
 which all the course's training loops use) visits only its first ``1 + SAMPLE_BATCHES``
 batches. The first is a warm-up whose floating-point operations are counted once per loop
 (``torch.utils.flop_counter``); the others are timed, training step included. Everything else
-runs as it is, on all the data: the evaluations after every epoch, the IWAE estimate,
-baselines, figures. So
+runs as it is, on all the data: the evaluations after every epoch, the IWAE estimate (each
+call timed on its own), baselines, figures. So
 
     projected chapter time = measured wall time - sampled epochs + epochs x (time per batch
                              x batches per epoch)
@@ -81,6 +81,23 @@ def _bench_wrapper(*tensors, batch_size, shuffle=False, generator=None):
 
 
 _bench_data.batches = _bench_wrapper
+
+import course_utils.losses as _bench_losses  # noqa: E402
+
+_bench_iwae = _bench_losses.importance_weighted_nll
+
+
+def _bench_timed_iwae(model, images, k, **options):  # an evaluation: timed, all of it
+    start = _time.perf_counter()
+    estimate = _bench_iwae(model, images, k, **options)
+    row = {"evaluation": f"IWAE k={k}", "images": len(images),
+           "seconds": _time.perf_counter() - start}
+    with open(_BENCH_LOG, "a") as log:
+        log.write(_json.dumps(row) + "\n")
+    return estimate
+
+
+_bench_losses.importance_weighted_nll = _bench_timed_iwae
 """
 
 
@@ -117,6 +134,8 @@ def read_log(log: Path) -> list[dict]:
 
 def projection(rows: list[dict], wall_s: float) -> dict:
     """Per-epoch times and the projected chapter time from the sampled epochs' log."""
+    evaluations = [row for row in rows if "evaluation" in row]
+    rows = [row for row in rows if "evaluation" not in row]
     timed = [row for row in rows if row["timed"]]
     per_epoch = [row["seconds"] / row["timed"] * row["batches"] for row in timed]
     sampled_s = sum(row["seconds"] for row in timed)
@@ -139,6 +158,7 @@ def projection(rows: list[dict], wall_s: float) -> dict:
         "training_s": training_s,
         "total_s": wall_s - sampled_s + training_s,
         "training_flops": training_flops,
+        "evaluations": evaluations,
     }
 
 

@@ -76,8 +76,11 @@ def machine() -> str:
     )
 
 
+CHAPTERS: list[Path] = []  # --chapters: these instead of the book's
+
+
 def notebooks() -> list[Path]:
-    return sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    return CHAPTERS or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
 # ---------------------------------------------------------------- data path
@@ -378,8 +381,9 @@ def full_scale(env: dict[str, str], whole_under_s: float, save: Path | None):
         "",
         "| chapter | training epochs | steps | time per epoch (s), min / median / max "
         "| rest, measured (min) | projected total (min) | whole chapter, measured (min) "
-        "| GPU estimate, training (min) | load average (start → end) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---|",
+        "| GPU estimate, training (min) | evaluations, each timed (s) "
+        "| load average (start → end) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|---|",
     ]
     totals = {"projected": 0.0, "gpu": 0.0}
     try:
@@ -403,11 +407,16 @@ def full_scale(env: dict[str, str], whole_under_s: float, save: Path | None):
             epoch = estimate["epoch_s"]
             per_epoch = " / ".join(f"{value:.1f}" for value in epoch) if epoch else "–"
             failed = f" (stopped: {error})" if error else ""
+            evaluations = ", ".join(
+                f"{row['evaluation']} on {row['images']:,}: {row['seconds']:.0f}"
+                for row in estimate["evaluations"]
+            )
             lines.append(
                 f"| {notebook.stem}{failed} | {estimate['epochs']} | "
                 f"{estimate['steps']:,} | {per_epoch} | {_minutes(estimate['rest_s'])} "
                 f"| {_minutes(estimate['total_s'])} | {_minutes(whole)} | "
-                f"{_minutes(gpu)} | {load[0]:.1f} → {load[1]:.1f} |"
+                f"{_minutes(gpu)} | {evaluations or '–'} | "
+                f"{load[0]:.1f} → {load[1]:.1f} |"
             )
             print(
                 f"  full  {notebook.stem:32s} projected {estimate['total_s'] / 60:6.1f} "
@@ -419,7 +428,7 @@ def full_scale(env: dict[str, str], whole_under_s: float, save: Path | None):
         os.environ.update(saved)
     lines += [
         f"| **all chapters** | | | | | **{_minutes(totals['projected'])}** | | "
-        f"**{_minutes(totals['gpu'])}** | |",
+        f"**{_minutes(totals['gpu'])}** | | |",
         "",
         "GPU estimate: every training step costs its floating-point operations (counted "
         "with `torch.utils.flop_counter` on one batch per training loop) at "
@@ -560,6 +569,12 @@ def main() -> int:
         "--save", type=Path, help="folder to keep the executed notebooks in (per scale)"
     )
     parser.add_argument(
+        "--chapters",
+        type=Path,
+        nargs="+",
+        help="notebooks to run instead of book/NN_*.ipynb (e.g. a patched copy)",
+    )
+    parser.add_argument(
         "--whole-under",
         type=float,
         default=20,
@@ -572,6 +587,7 @@ def main() -> int:
 
         os.environ["OMP_NUM_THREADS"] = str(args.threads)  # inherited by the kernels
         torch.set_num_threads(args.threads)
+    CHAPTERS[:] = [path.resolve() for path in args.chapters or []]
     parts = [part.strip() for part in args.parts.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:

@@ -2,6 +2,7 @@
 
 import importlib.util
 
+import pytest
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location(
@@ -84,3 +85,42 @@ def test_the_speed_up_bound_is_the_loader_epoch_over_the_bare_training_step():
     # step = 0.55 - 0.05 = 0.5 s; 0.65 / 0.5 = 1.3
     assert "takes 0.500 s of the `DataLoader` epoch's 0.650 s" in line
     assert "at most 1.3× faster" in line
+
+
+def _full_scale_module():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import full_scale
+
+    return full_scale
+
+
+def test_the_full_scale_projection_scales_each_sampled_epoch_to_its_batches():
+    full_scale = _full_scale_module()
+    rows = [  # two epochs of one loop (flops counted on the first), one of another
+        {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
+         "timed": 20, "seconds": 2.0, "flops": 1e9},
+        {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
+         "timed": 20, "seconds": 4.0, "flops": None},
+        {"caller": "train_aae", "images": 1000, "batch_size": 100, "batches": 10,
+         "timed": 9, "seconds": 0.9, "flops": 5e8},
+        {"evaluation": "IWAE k=1000", "images": 500, "seconds": 30.0},
+    ]  # fmt: skip
+    estimate = full_scale.projection(rows, wall_s=100.0)
+    # per epoch: 2/20*100 = 10 s, 4/20*100 = 20 s, 0.9/9*10 = 1 s
+    assert estimate["epoch_s"] == (1.0, 10.0, 20.0)
+    assert estimate["epochs"] == 3 and estimate["steps"] == 210
+    assert estimate["rest_s"] == 100.0 - 6.9
+    assert estimate["total_s"] == 100.0 - 6.9 + 31.0
+    assert estimate["training_flops"] == 1e9 * 200 + 5e8 * 10
+    assert [row["evaluation"] for row in estimate["evaluations"]] == ["IWAE k=1000"]
+    # a GPU step costs its flops at the given rate, but at least the step overhead
+    assert full_scale.gpu_estimate_s(estimate, flops_per_s=1e12, step_s=1e-3) == (
+        pytest.approx(210 * max(estimate["training_flops"] / 210 / 1e12, 1e-3))
+    )
+
+
+def test_the_sampler_cell_is_valid_python():
+    full_scale = _full_scale_module()
+    compile(full_scale.SAMPLER_CELL, "sampler", "exec")
