@@ -98,27 +98,26 @@ def _full_scale_module():
 
 def test_the_full_scale_projection_scales_each_sampled_epoch_to_its_batches():
     full_scale = _full_scale_module()
-    rows = [  # two epochs of one loop (flops counted on the first), one of another
+    rows = [  # two epochs of one loop, one of another, one IWAE timed on 200 of 1,000
         {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
-         "timed": 20, "seconds": 2.0, "flops": 1e9},
+         "timed": 20, "seconds": 2.0, "cpu": 1.0},
         {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
-         "timed": 20, "seconds": 4.0, "flops": None},
+         "timed": 20, "seconds": 4.0, "cpu": 1.0},
         {"caller": "train_aae", "images": 1000, "batch_size": 100, "batches": 10,
-         "timed": 9, "seconds": 0.9, "flops": 5e8},
-        {"evaluation": "IWAE k=1000", "images": 500, "seconds": 30.0},
+         "timed": 9, "seconds": 0.9, "cpu": 0.45},
+        {"evaluation": "IWAE k=1000", "images": 1000, "timed_images": 200,
+         "seconds": 3.0, "cpu": 2.0},
     ]  # fmt: skip
-    estimate = full_scale.projection(rows, wall_s=100.0)
-    # per epoch: 2/20*100 = 10 s, 4/20*100 = 20 s, 0.9/9*10 = 1 s
-    assert estimate["epoch_s"] == (1.0, 10.0, 20.0)
+    estimate = full_scale.projection(rows, wall_s=100.0, cpu_s=50.0)
+    # wall per epoch: 2/20*100 = 10 s, 4/20*100 = 20 s, 0.9/9*10 = 1 s; IWAE 3 * 5 = 15 s
+    assert estimate["wall_epoch_s"] == (1.0, 10.0, 20.0)
+    assert estimate["cpu_epoch_s"] == (0.5, 5.0, 5.0)
     assert estimate["epochs"] == 3 and estimate["steps"] == 210
-    assert estimate["rest_s"] == 100.0 - 6.9
-    assert estimate["total_s"] == 100.0 - 6.9 + 31.0
-    assert estimate["training_flops"] == 1e9 * 200 + 5e8 * 10
-    assert [row["evaluation"] for row in estimate["evaluations"]] == ["IWAE k=1000"]
-    # a GPU step costs its flops at the given rate, but at least the step overhead
-    assert full_scale.gpu_estimate_s(estimate, flops_per_s=1e12, step_s=1e-3) == (
-        pytest.approx(210 * max(estimate["training_flops"] / 210 / 1e12, 1e-3))
-    )
+    assert estimate["wall_rest_s"] == pytest.approx(100.0 - 9.9)
+    assert estimate["wall_total_s"] == pytest.approx(100.0 - 9.9 + 31.0 + 15.0)
+    assert estimate["cpu_total_s"] == pytest.approx(50.0 - 4.45 + 10.5 + 10.0)
+    assert estimate["iwae_cpu_s"] == [10.0]
+    assert full_scale.gpu_estimate_s(estimate, step_s=1e-3) == pytest.approx(0.21)
 
 
 def test_the_sampler_cell_is_valid_python():
