@@ -90,7 +90,10 @@ def _bench_timed_iwae(model, images, k, **options):
     return estimate.repeat(-(-len(images) // len(part)))[: len(images)]
 
 
-_bench_data.batches = _bench_wrapper
+# every module that imported batches by name (course_utils.training, through losses) too
+for _module in list(_sys.modules.values()):
+    if getattr(_module, "batches", None) is _bench_batches:
+        _module.batches = _bench_wrapper
 _bench_losses.importance_weighted_nll = _bench_timed_iwae
 """
 
