@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import time
 from pathlib import Path
@@ -119,7 +120,8 @@ def run_sampled(notebook: Path, log: Path) -> tuple[float, str]:
     try:
         client.execute()
     except Exception as exc:  # the epochs timed before it stopped still count
-        last = [line for line in str(exc).splitlines() if line.strip()]
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # no terminal colours
+        last = [line for line in text.splitlines() if line.strip()]
         error = f"{type(exc).__name__}: {last[-1][:120] if last else ''}"
     return time.perf_counter() - start, error
 
