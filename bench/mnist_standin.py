@@ -54,9 +54,9 @@ def shifted(images: np.ndarray, rows: int, columns: int) -> np.ndarray:
 def tiled(images: np.ndarray, labels: np.ndarray, size: int):
     """``size`` digits: shifted copies of the sample, one whole copy after the other."""
     copies = -(-size // len(images))
-    if copies > len(SHIFTS):
+    if size < 1 or copies > len(SHIFTS):
         raise ValueError(
-            f"size must be at most {len(SHIFTS) * len(images)}, got {size}"
+            f"size must be from 1 to {len(SHIFTS) * len(images)}, got {size}"
         )
     all_images = np.concatenate([shifted(images, *s) for s in SHIFTS[:copies]])
     all_labels = np.concatenate([labels] * copies)
@@ -70,12 +70,17 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 
 
-def write_standin(root: Path) -> Path:
-    """Write the stand-in under ``root`` (what ``COURSE_DATA_DIR`` points at); return its raw folder."""
+def write_standin(root: Path, sizes: dict[str, int] = SIZES) -> Path:
+    """Write the stand-in under ``root`` (what ``COURSE_DATA_DIR`` points at); return its raw folder.
+
+    ``sizes`` gives the number of training (``"train"``) and test (``"t10k"``) digits;
+    MNIST's by default. Smaller sizes give a small "all of MNIST" (the full-scale test): up to
+    the sample's 4,000 / 1,000 they are the sample's first digits, unshifted.
+    """
     raw = Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for prefix, split in [("train", "train"), ("t10k", "test")]:
-        images, labels = tiled(*offline_sample(split), SIZES[prefix])
+        images, labels = tiled(*offline_sample(split), sizes[prefix])
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return raw

@@ -205,7 +205,8 @@ cu.results.record(
 
 # %% [markdown]
 # At the book's scale the two errors agree to within a few percent (the line above is this
-# page's own run; a tiny test run stops long before convergence). The autoencoder cannot beat
+# page's own run; a tiny test run stops long before convergence, and on all of MNIST, the full
+# scale, they agree to a fraction of a percent: `bench/results.md`). The autoencoder cannot beat
 # PCA on the training set, where PCA is the exact optimum; on the test set the two differ only
 # by how far gradient descent got.
 #
@@ -233,10 +234,16 @@ print(
 
 # %%
 mean_image_mse = float(test.images.var(dim=0, unbiased=False).mean())
-assert ae_mse < mean_image_mse, "should beat drawing the average digit"
-if not cu.config.is_tiny():  # tiny runs take too few steps to converge
-    assert abs(gap) < 0.05, f"should be within 5% of PCA, got {gap:+.2%}"
-    assert cosines.mean() > 0.9, "the subspaces should nearly coincide"
+assert ae_mse < mean_image_mse, "should beat drawing the average digit"  # every scale
+# asserted at the book's scale, where they were checked; printed at the others
+cu.results.finding(
+    f"the linear autoencoder's test MSE is within 5% of PCA's ({gap:+.2%})",
+    abs(gap) < 0.05,
+)
+cu.results.finding(
+    f"the two subspaces nearly coincide (mean cosine {cosines.mean():.3f} > 0.9)",
+    cosines.mean() > 0.9,
+)
 
 # %% [markdown]
 # ## How large should the bottleneck be?
@@ -296,6 +303,15 @@ plt.show()
 # %%
 errors = [ae for ae, _ in sweep.values()]
 assert errors[0] > errors[-1], "a wider bottleneck should reconstruct better"
+wins = [k for k, (ae, pca_error) in sweep.items() if ae < pca_error]
+print(f"the sigmoid autoencoder's test MSE is below PCA's at k = {wins or 'none'}")
+
+# %% [markdown]
+# Which bottlenecks those are depends on the scale. PCA's error hardly changes with more
+# data; the autoencoder's falls with every extra step of gradient descent. At the book's scale
+# it wins only at the wider bottlenecks; on all 60,000 digits of MNIST (the full scale) it wins
+# at every $k$ from 2 to 64, at $k = 64$ with under half of PCA's error (the full-scale run in
+# `bench/results.md`).
 
 # %% [markdown]
 # ## Exercise ex-1.1: a 2-D latent space

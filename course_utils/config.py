@@ -57,7 +57,9 @@ def is_tiny() -> bool:
 def by_scale(*, tiny, book, full=_SAME_AS_BOOK):
     """The value for the current scale: ``epochs = by_scale(tiny=2, book=20, full=50)``.
 
-    ``full`` defaults to the ``book`` value; ``full=None`` for a data size means "all there is".
+    ``full`` defaults to the ``book`` value; ``full=None`` for a data size means "all there is":
+    pass it on as ``load_mnist(limit=...)`` and, wherever the number itself is needed, read
+    it from the loaded data (``len(test.images)``), never from the size (it is ``None``).
     """
     current = scale()
     if current == "tiny":

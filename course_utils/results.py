@@ -9,6 +9,10 @@ just printed::
 Outside the benchmark this does nothing. ``bench/run.py`` executes each chapter with
 ``COURSE_RESULTS_FILE`` set to a JSON file, where the rows are collected, and builds the quality
 table of ``bench/results.md`` from them: a new chapter adds its rows just by calling ``record``.
+
+:func:`finding` is the page's side of the same claims: it prints whether a finding holds in this
+run, and asserts it only at the scale where it was checked, so a reader's run at another scale
+(or on other data) reports a claim that no longer holds instead of stopping.
 """
 
 from __future__ import annotations
@@ -105,3 +109,39 @@ def holds(row: dict) -> bool:
         return beats(row)
     shortfall = abs(row["model_value"] - row["baseline_value"])
     return shortfall <= within * abs(row["baseline_value"])
+
+
+def finding(claim: str, holds: bool, *, validated_at: str | tuple = "book") -> bool:
+    """Say whether one of the page's findings holds in this run; assert it where validated.
+
+    A finding such as "the autoencoder beats PCA" was checked at one scale (``validated_at``,
+    the book's by default, on the offline sample). At that scale it is asserted, so a change
+    that breaks it stops the build. At the other scales (a tiny test run, or all of MNIST at
+    the full scale) it may honestly come out otherwise; there the page prints whether it held,
+    with the numbers the ``claim`` text carries, and goes on instead of stopping a reader's
+    run. Prints one line; returns ``holds``.
+    """
+    from .config import SCALES, scale
+
+    if not isinstance(claim, str) or not claim.strip():
+        raise ValueError(f"claim must be a non-empty sentence, got {claim!r}")
+    scales = (validated_at,) if isinstance(validated_at, str) else tuple(validated_at)
+    if not scales or any(name not in SCALES for name in scales):
+        raise ValueError(
+            f"validated_at must name scales of {SCALES}, got {validated_at!r}"
+        )
+    holds, current = bool(holds), scale()
+    verdict = "✔ holds" if holds else "✘ does not hold"
+    if current in scales:
+        where = f"asserted at the {current} scale"
+    else:
+        where = (
+            f"at the {current} scale; asserted only at the {' and '.join(scales)} "
+            "scale, where it was checked"
+        )
+    print(f"{verdict}: {claim} ({where})")
+    if current in scales and not holds:
+        raise AssertionError(
+            f"{claim}: the page asserts this at the {current} scale, and it does not hold"
+        )
+    return holds

@@ -2,6 +2,7 @@
 
 import importlib.util
 
+import pytest
 from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location(
@@ -84,3 +85,41 @@ def test_the_speed_up_bound_is_the_loader_epoch_over_the_bare_training_step():
     # step = 0.55 - 0.05 = 0.5 s; 0.65 / 0.5 = 1.3
     assert "takes 0.500 s of the `DataLoader` epoch's 0.650 s" in line
     assert "at most 1.3× faster" in line
+
+
+def _full_scale_module():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import full_scale
+
+    return full_scale
+
+
+def test_the_full_scale_projection_scales_each_sampled_epoch_to_its_batches():
+    full_scale = _full_scale_module()
+    rows = [  # two epochs of one loop, one of another, one IWAE timed on 200 of 1,000
+        {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
+         "timed": 20, "seconds": 2.0, "cpu": 1.0},
+        {"caller": "fit", "images": 6400, "batch_size": 64, "batches": 100,
+         "timed": 20, "seconds": 4.0, "cpu": 1.0},
+        {"caller": "train_aae", "images": 1000, "batch_size": 100, "batches": 10,
+         "timed": 9, "seconds": 0.9, "cpu": 0.45},
+        {"evaluation": "IWAE k=1000", "images": 1000, "timed_images": 200,
+         "seconds": 3.0, "cpu": 2.0},
+    ]  # fmt: skip
+    estimate = full_scale.projection(rows, wall_s=100.0, cpu_s=50.0)
+    # wall per epoch: 2/20*100 = 10 s, 4/20*100 = 20 s, 0.9/9*10 = 1 s; IWAE 3 * 5 = 15 s
+    assert estimate["wall_epoch_s"] == (1.0, 10.0, 20.0)
+    assert estimate["cpu_epoch_s"] == (0.5, 5.0, 5.0)
+    assert estimate["epochs"] == 3 and estimate["steps"] == 210
+    assert estimate["wall_rest_s"] == pytest.approx(100.0 - 9.9)
+    assert estimate["wall_total_s"] == pytest.approx(100.0 - 9.9 + 31.0 + 15.0)
+    assert estimate["cpu_total_s"] == pytest.approx(50.0 - 4.45 + 10.5 + 10.0)
+    assert estimate["iwae_cpu_s"] == [10.0]
+    assert full_scale.gpu_estimate_s(estimate, step_s=1e-3) == pytest.approx(0.21)
+
+
+def test_the_sampler_cell_is_valid_python():
+    full_scale = _full_scale_module()
+    compile(full_scale.SAMPLER_CELL, "sampler", "exec")

@@ -87,3 +87,38 @@ def test_a_within_claim_holds_up_to_its_share_of_the_baseline(
     better_only = dict(row, within=None)
     assert results.holds(better_only) is results.beats(better_only)
     assert results.claim(better_only) == "better"
+
+
+@pytest.mark.parametrize("scale", ["tiny", "full"])
+def test_a_finding_is_printed_not_asserted_where_it_was_not_validated(
+    monkeypatch, capsys, scale
+):
+    monkeypatch.delenv("COURSE_TINY", raising=False)
+    monkeypatch.setenv("COURSE_SCALE", scale)
+    assert results.finding("AE 0.5 < PCA 0.4", 0.5 < 0.4) is False
+    line = capsys.readouterr().out
+    assert line.startswith("✘ does not hold: AE 0.5 < PCA 0.4")
+    assert f"at the {scale} scale; asserted only at the book scale" in line
+    assert results.finding("AE 0.3 < PCA 0.4", 0.3 < 0.4) is True
+    assert capsys.readouterr().out.startswith("✔ holds: AE 0.3 < PCA 0.4")
+
+
+def test_a_finding_is_asserted_where_it_was_validated(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_TINY", raising=False)
+    monkeypatch.setenv("COURSE_SCALE", "book")
+    assert results.finding("AE 0.3 < PCA 0.4", True) is True
+    assert "(asserted at the book scale)" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="AE 0.5 < PCA 0.4: the page asserts"):
+        results.finding("AE 0.5 < PCA 0.4", False)
+    monkeypatch.setenv("COURSE_SCALE", "full")
+    with pytest.raises(AssertionError, match="at the full scale"):
+        results.finding("x", False, validated_at=("book", "full"))
+
+
+@pytest.mark.parametrize(
+    ("claim", "validated_at", "argument"),
+    [("", "book", "claim"), ("x", "huge", "validated_at"), ("x", (), "validated_at")],
+)
+def test_a_finding_refuses_bad_arguments(claim, validated_at, argument):
+    with pytest.raises(ValueError, match=argument):
+        results.finding(claim, True, validated_at=validated_at)
