@@ -86,14 +86,6 @@ print(
 )
 
 
-def claim(statement: str, held: bool, *, assert_at_tiny: bool = False) -> None:
-    """Print whether one of this page's findings held in this run; at the tiny scale
-    (the tests' run) the ones checked there are asserted too."""
-    print(f"{'✔ held' if held else '✘ did NOT hold'} at this scale: {statement}")
-    if assert_at_tiny and cu.config.is_tiny():
-        assert held, statement
-
-
 # %% [markdown]
 # ## Binary digits, so that likelihoods are true
 #
@@ -328,11 +320,11 @@ cu.results.record(  # for `make bench`: the tighter bound beside the −ELBO
     baseline=("−ELBO", vae_elbo),
     higher_is_better=False,
 )
-claim(
+cu.results.finding(
     "the test digits' −ELBO is above the training digits' (a generalisation gap)",
     vae_elbo > train_elbo,
 )
-claim("the test −ELBO still fell in the last epochs", latest < earlier)
+cu.results.finding("the test −ELBO still fell in the last epochs", latest < earlier)
 
 # %% [markdown]
 # Our numbers are upper bounds on a true negative log-likelihood, in nats per binary test
@@ -549,15 +541,15 @@ for name, model in reductions.items():
     summary[name], kl_per_dimension[name] = describe(model)
 print_summary(summary)
 summed, averaged = summary.values()
-claim(
+cu.results.finding(
     "the averaged term leaves fewer active units",
     summed["active units"] > averaged["active units"],
 )
-claim(
+cu.results.finding(
     "the averaged term's KL is below 1 nat, the summed term's above",
     averaged["KL (nats)"] < 1.0 < summed["KL (nats)"],
 )
-claim(
+cu.results.finding(
     "the summed term gives the better test −ELBO",
     summed["test −ELBO"] < averaged["test −ELBO"],
 )
@@ -625,7 +617,7 @@ collapse = {
     "β=784, free bits": describe(vae_free_bits)[0],
 }
 print_summary(collapse, first="training loss")
-claim(
+cu.results.finding(
     "free bits keep more units active than the pitfall",
     collapse["β=784, free bits"]["active units"] > averaged["active units"],
 )
@@ -666,8 +658,12 @@ for beta in BETAS:
         f"−ELBO {rate + distortion:6.2f} nats"
     )
 rates, distortions = zip(*rate_distortion.values())
-claim("the rate falls as β grows", list(rates) == sorted(rates, reverse=True))
-claim("the distortion grows with β", list(distortions) == sorted(distortions))
+cu.results.finding(
+    "the rate falls as β grows", list(rates) == sorted(rates, reverse=True)
+)
+cu.results.finding(
+    "the distortion grows with β", list(distortions) == sorted(distortions)
+)
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 ax.plot(*zip(*rate_distortion.values()), "o-")

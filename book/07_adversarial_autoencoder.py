@@ -86,14 +86,6 @@ MMD_CODES = 2_000  # at most this many test codes enter an MMD (its cost grows a
 print(f"scale: {cu.config.scale()}, device: {device}, {EPOCHS} epochs per model")
 
 
-def claim(statement: str, held: bool, *, assert_at_tiny: bool = False) -> None:
-    """Print whether one of this page's findings held in this run; at the tiny scale
-    (the tests' run) the ones checked there are asserted too."""
-    print(f"{'✔ held' if held else '✘ did NOT hold'} at this scale: {statement}")
-    if assert_at_tiny and cu.config.is_tiny():
-        assert held, statement
-
-
 # %%
 train = cu.data.load_mnist("train", limit=TRAIN_SIZE)
 test = cu.data.load_mnist("test", limit=TEST_SIZE)
@@ -237,22 +229,22 @@ for name, h in {"AAE": history, "never-stepped D": history_bug}.items():
 # says what we want to know: are the codes distributed like the prior?
 
 # %%
-claim(
+cu.results.finding(
     "the discriminator leaves chance (accuracy above 0.6 in some epoch)",
     max(history.accuracy) > 0.6,
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
-claim(
+cu.results.finding(
     "in the first epoch D's loss is below ln 2 and G's above",
     history.discriminator[0] < math.log(2) < history.generator[0],
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
-claim(
+cu.results.finding(
     "never-stepped D: the generator's loss falls",
     history_bug.generator[-1] < history_bug.generator[0],
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
-claim(
+cu.results.finding(
     "never-stepped D: its accuracy ends below chance, the generator's loss below 0.1",
     history_bug.accuracy[-1] < 0.5 and history_bug.generator[-1] < 0.1,
 )
@@ -320,20 +312,20 @@ cu.results.record(  # for `make bench`
 )
 
 # %%
-claim(
+cu.results.finding(
     "the AAE's MMD² is below a third of the plain autoencoder's",
     distance["AAE"] < distance["plain autoencoder"] / 3,
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
-claim(
+cu.results.finding(
     "the AAE's MMD² is below a third of the never-stepped variant's",
     distance["AAE"] < distance["never-stepped D"] / 3,
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
-claim(
+cu.results.finding(
     "the never-stepped variant is no better than the plain autoencoder",
     distance["never-stepped D"] > distance["plain autoencoder"] / 2,
-    assert_at_tiny=True,
+    validated_at=("tiny", "book"),
 )
 
 # %% [markdown]
@@ -400,11 +392,11 @@ distance.update({name: mmd_to(prior_sample, c) for name, c in fitted_codes.items
 print("test codes against N(0, I)    MMD²")
 for name in ["AAE", "plain autoencoder", *fitted_codes]:
     print(f"{name:>27}   {distance[name]:.4f}")
-claim(
+cu.results.finding(
     "the AAE is closer to the prior than the whitened plain autoencoder",
     distance["AAE"] < distance["plain AE, whitened"],
 )
-claim(
+cu.results.finding(
     "the per-coordinate rank transform is closer than the AAE",
     distance["plain AE, ranks to N(0, 1)"] < distance["AAE"],
 )
@@ -448,7 +440,7 @@ print(
     f"MMD² to N(0, I): equal rates {distance['equal learning rates']:.4f}, "
     f"AAE {distance['AAE']:.4f}, plain autoencoder {distance['plain autoencoder']:.4f}"
 )
-claim(
+cu.results.finding(
     "with equal rates the MMD² is no better than half the plain autoencoder's",
     distance["equal learning rates"] > distance["plain autoencoder"] / 2,
 )
@@ -572,15 +564,15 @@ for name, row in verdict.items():
 cu.plotting.show_rows(
     generated, n=10, title="decoded draws of N(0, I): the same ten draws in every row"
 )
-claim(
+cu.results.finding(
     "the AAE's codes are closer to N(0, I) than the 2-D VAE's posterior means",
     distance["AAE"] < distance["VAE, d = 2"],
 )
-claim(
+cu.results.finding(
     "the plain AE fed raw draws covers fewer classes than the AAE",
     verdict["plain AE, z as drawn"]["classes"] < verdict["AAE"]["classes"],
 )
-claim(
+cu.results.finding(
     "the whitened plain AE gives at least as many clear digits as the AAE",
     verdict["plain AE, whitened"]["clear"] >= verdict["AAE"]["clear"],
 )
@@ -650,11 +642,11 @@ fig.tight_layout()
 
 # %%
 mixture_aae, mixture_plain, mixture_moments = distance_mixture.values()
-claim(  # 80 steps of a tiny run are too few for this prior
+cu.results.finding(  # 80 steps of a tiny run are too few for this prior
     "the AAE's MMD² to the mixture is below a third of the plain autoencoder's",
     mixture_aae < mixture_plain / 3,
 )
-claim(
+cu.results.finding(
     "the AAE is closer to the mixture than the moment-matched plain autoencoder",
     mixture_aae < mixture_moments,
 )

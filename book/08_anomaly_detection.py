@@ -643,9 +643,8 @@ fig.tight_layout()
 #
 # The claims of this page, with the numbers that decide them, are printed by the next cell
 # at every scale: the book's run (the offline sample, 300 digits per class) is where they
-# were written, and at another scale or on other data a claim may stop holding, which the
-# cell then says rather than stopping the run. Only what holds at the tiny test scale is
-# asserted there.
+# were written and checked, so they are asserted there; at another scale or on other data
+# a claim may stop holding, which the cell then says rather than stopping the run.
 
 # %%
 least_ink = min(per_digit, key=lambda d: float(ink[split.test_labels == d].mean()))
@@ -674,7 +673,7 @@ claims = {
     ),
 }
 for claim, held in claims.items():
-    print(f"{'holds' if held else 'DOES NOT HOLD'} at this scale: {claim}")
+    cu.results.finding(claim, held)
 assert len(stranger_scores) == len(strangers)  # at every scale
 
 # %% [markdown]

@@ -483,7 +483,7 @@ claims = {
     and contractive_row["probe"] < min(row["probe"] for row in others),
 }
 for claim, held in claims.items():
-    print(f"{'holds' if held else 'DOES NOT HOLD'} at this scale: {claim}")
+    cu.results.finding(claim, held)
 cu.results.record(  # for `make bench`
     "encoder's squared Jacobian norm on test digits",
     model=("contractive", contractive_row["‖J‖²_F"]),
@@ -546,15 +546,13 @@ for std in (0.01, 0.03, 0.1, 0.3):
 # contractive autoencoder penalises the encoder's Jacobian: related, not equal.
 
 # %%
-held = abs(ratios[0.01] - 1) < 0.05
-print(
-    f"{'holds' if held else 'DOES NOT HOLD'}: at σ = 0.01 the Jacobian part is "
-    "within 5 % "
-    f"of σ² ‖J_r‖²_F / D (ratio {ratios[0.01]:.3f})"
+cu.results.finding(
+    "at σ = 0.01 the Jacobian part is within 5 % of σ² ‖J_r‖²_F / D "
+    f"(ratio {ratios[0.01]:.3f})",
+    abs(ratios[0.01] - 1) < 0.05,
 )
-assert (
-    abs(ratios[0.01] - 1) < 0.2
-)  # a first-order expansion: any smooth model, any scale
+# a first-order expansion: it holds for any smooth model, at any scale
+assert abs(ratios[0.01] - 1) < 0.2
 
 # %% [markdown]
 # ## Summary
