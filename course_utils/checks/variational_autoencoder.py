@@ -27,7 +27,7 @@ from .protocol import check
 # ex-6.1 -----------------------------------------------------------------------------------
 
 PATH_TOLERANCE = (
-    1e-3  # codes are float32: the exact path up to rounding, scaled by its size
+    1e-4  # codes are float32: the exact path up to rounding, scaled by its size
 )
 NOISE_SCALE_RANGE = (
     0.65,
