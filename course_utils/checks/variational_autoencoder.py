@@ -458,15 +458,6 @@ def judge_conv_vae(answer, inputs) -> str:
         "σ = exp(½·logvar): logvar is the log of the variance, not of the standard "
         "deviation.",
     )
-    kl = kl_to_standard_normal(mu.double(), logvar.double()).mean().item()
-    expect(
-        kl > MIN_KL,
-        ex,
-        f"the KL term of your model is {kl:.3g} nats per image: its codes carry "
-        "(almost) no information about the images (posterior collapse).",
-        "train with `cu.losses.elbo_loss()`, whose reconstruction term is summed over "
-        "the pixels; a mean over pixels makes the KL 784 times too strong.",
-    )
     yours = negative_elbo_of(mu, logvar, logits, images).mean().item()
     baseline = baseline_negative_elbo(images, inputs["epsilon"], latent)
     expect(
@@ -477,6 +468,15 @@ def judge_conv_vae(answer, inputs) -> str:
         "trained by the check itself): your model has not learnt yet.",
         "train `conv_vae` with `cu.training.fit(..., loss_fn=cu.losses.elbo_loss())` for "
         "the epochs the task gives, and check the learning rate.",
+    )
+    kl = kl_to_standard_normal(mu.double(), logvar.double()).mean().item()
+    expect(
+        kl > MIN_KL,
+        ex,
+        f"the KL term of your model is {kl:.3g} nats per image: its codes carry "
+        "(almost) no information about the images (posterior collapse).",
+        "train with `cu.losses.elbo_loss()`, whose reconstruction term is summed over "
+        "the pixels; a mean over pixels makes the KL 784 times too strong.",
     )
     return (
         f"the check's −ELBO of your model on {n} binary test digits: {yours:.1f} nats "
