@@ -57,9 +57,9 @@ def _auc(higher, lower) -> float:
 
 
 def _as_number(value, ex: str, name: str, hint: str) -> torch.Tensor:
-    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and value.size == 1:
-        value = value.item() if hasattr(value, "item") else value
     if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    elif isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
         value = value.item()
     expect(
         isinstance(value, numbers.Real)

@@ -67,7 +67,7 @@ def _interpolate(function, model, inputs, noise: float, seed: int):
     """The student's function called with a generator seeded ``seed``; the global random
     state is seeded the same way (and restored), so ``torch.randn`` without a generator works."""
     ex = "ex-6.1"
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng():  # every device's generator: noise drawn on a GPU too
         torch.manual_seed(seed)
         result = function(
             model,
