@@ -445,9 +445,7 @@ check_square_prior(sample_square, aae_square)
 # (standard deviations of 1 and 1.15 per coordinate), and 80 steps at the tiny scale (800
 # at the book's) are not enough for the discriminator to carve the square's corners and
 # edges into the codes. The course's tests hold this: the Gaussian-prior AAE passes the
-# check at the tiny scale. (Longer runs, or the mixture's faster encoder, did not tell them
-# apart either in the runs made for this page: that would take a measurement of the codes'
-# shape and settings this chapter does not have.)
+# check at the tiny scale.
 #
 # ## Summary
 #
