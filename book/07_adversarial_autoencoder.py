@@ -439,13 +439,13 @@ fig.tight_layout()
 check_square_prior(sample_square, aae_square)
 
 # %% [markdown]
-# What the check cannot tell is which prior trained your AAE. At this chapter's budgets an
-# AAE trained with the lesson's $\mathcal N(0, I)$ puts its codes about as close to the
-# square as one trained with the square: the two priors have about the same spread
-# (standard deviations of 1 and 1.15 per coordinate), and 80 steps at the tiny scale (800
-# at the book's) are not enough for the discriminator to carve the square's corners and
-# edges into the codes. The course's tests hold this: the Gaussian-prior AAE passes the
-# check at the tiny scale.
+# What the check cannot tell is which prior trained your AAE. At the tiny scale an AAE
+# trained with the lesson's $\mathcal N(0, I)$ puts its codes about as close to the square
+# as one trained with the square: the two priors have about the same spread (standard
+# deviations of 1 and 1.15 per coordinate), and 80 steps are not enough for the
+# discriminator to carve the square's corners and edges into the codes. The course's tests
+# hold this: the Gaussian-prior AAE passes the check at the tiny scale. Compare the two
+# MMD² in the check's line: to the square, and to $\mathcal N(0, I)$.
 #
 # ## Summary
 #
