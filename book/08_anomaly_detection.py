@@ -429,7 +429,7 @@ assert len(stranger_scores) == len(strangers)  # at every scale
 # **flagged** when its score is strictly above it, $s(x) > t$. Choose $t$ on the scores of the
 # normal **validation** digits (`split.validation`), which the detector never learnt from, so
 # that at most 5 % of them are flagged, and no fewer than that allows: with $n$ validation
-# digits, exactly $\lfloor 0.05\,n \rfloor$ of them (5 of 100) must score above $t$. The
+# digits, exactly $\lfloor 0.05\,n \rfloor$ of them (5 of this page's 100) must score above $t$. The
 # lowest such threshold is the validation score with exactly that many scores above it; any
 # $t$ from it up to (not including) the next score flags the same digits, and the check
 # accepts them all. A threshold that flags one digit fewer (the next score up, right for the
