@@ -426,16 +426,17 @@ assert len(stranger_scores) == len(strangers)  # at every scale
 # ## Exercise ex-8.1: a threshold for a 5 % false-alarm rate
 #
 # An AUC does not flag anything; a deployed detector needs a threshold $t$. An image is
-# **flagged** when its score is strictly above it, $s(x) > t$. Choose $t$ on the scores of the
-# normal **validation** digits (`split.validation`), which the detector never learnt from, so
-# that at most 5 % of them are flagged, and no fewer than that allows: with $n$ validation
-# digits, exactly $\lfloor 0.05\,n \rfloor$ of them (5 of this page's 100) must score above $t$. The
-# lowest such threshold is the validation score with exactly that many scores above it; any
-# $t$ from it up to (not including) the next score flags the same digits, and the check
-# accepts them all. A threshold that flags one digit fewer (the next score up, right for the
-# convention $s(x) \ge t$) fails. The test set must not decide anything, or the numbers you
-# report on it are no longer a fair measurement. Then report the **recall**: the share of the
-# test anomalies (`split.test_is_anomaly`) whose score is above $t$, as an unrounded fraction.
+# **flagged** when its score is strictly above it, $s(x) > t$. Choose $t$ on the scores of
+# the normal **validation** digits (`split.validation`), which the detector never learnt
+# from, so that at most 5 % of them are flagged, and no fewer than that allows: with $n$
+# validation digits, exactly $\lfloor 0.05\,n \rfloor$ of them (5 of this page's 100) must
+# score above $t$. The lowest such threshold is the validation score with exactly that
+# many scores above it; any $t$ from it up to (not including) the next score flags the
+# same digits, and the check accepts them all. A threshold that flags one digit fewer (the
+# next score up, right for the convention $s(x) \ge t$) fails. The test set must not
+# decide anything, or the numbers you report on it are no longer a fair measurement. Then
+# report the **recall**: the share of the test anomalies (`split.test_is_anomaly`) whose
+# score is above $t$, as an unrounded fraction.
 #
 # Store the scores of the validation digits in `validation_scores`, the threshold in
 # `threshold` (one number) and the recall (between 0 and 1) in `recall`. Sort the validation
