@@ -415,7 +415,8 @@ print(
 # square and look uniform on it (Kolmogorov–Smirnov per coordinate, and the MMD of the pairs),
 # and they must differ. It encodes test digits of its own with your model, and asks that the
 # codes' MMD² to the square be at most a third of a plain autoencoder's, which it trains
-# itself, and at most a fifth of that of samples of $\mathcal N(0, I)$, which it draws itself.
+# itself, and at most 0.18 times that of samples of $\mathcal N(0, I)$, which it draws
+# itself.
 
 # %%
 from course_utils.checks.adversarial_autoencoder import check_square_prior

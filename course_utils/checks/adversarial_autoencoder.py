@@ -9,9 +9,12 @@ references it computes itself: a plain autoencoder it trains, and samples of N(0
 Why [-4, 4]² and not [-2, 2]²: the narrower square has a standard deviation of 1.15 per
 coordinate, so close to N(0, I) that an AAE trained with N(0, I) gave codes as close to it as
 one trained with the square (MMD² 0.047 against 0.048 at the tiny scale). The wide square's
-standard deviation is 2.31: measured at the tiny scale (24 epochs of 1,000 digits, seed 0), the
-square-trained AAE's codes are at MMD² 0.013 from it, one trained with N(0, I) at 0.065, the
-lesson's `aae` (8 epochs, N(0, I)) at 0.032, N(0, I) itself at 0.12.
+standard deviation is 2.31. Measured by this judge at the tiny scale (1,000 digits, four draws
+of its inputs), the codes' MMD² to the square is 0.009-0.010 for the solution (24 epochs),
+0.013-0.015 for an AAE written differently (hidden 128, batches of 64, 30 epochs), 0.055-0.061
+for the solution's AAE trained with N(0, I), 0.030-0.032 for the lesson's `aae` (8 epochs,
+N(0, I)), and 0.12 for samples of N(0, I). At the book scale (4,000 digits, 20 epochs, one
+draw): 0.013 for the square-trained AAE, 0.090 for the N(0, I)-trained one.
 """
 
 from __future__ import annotations
@@ -32,14 +35,14 @@ MAX_KS = (
     0.04  # a right sampler stays near 0.02 at 4,000 samples; 10 % off in scale: 0.05
 )
 MAX_SAMPLER_MMD2 = (
-    1e-3  # 2,000 right samples: |MMD²| < 4e-4; both coordinates equal: 0.07
+    1e-3  # 2,000 right samples: |MMD²| < 4e-4; both coordinates equal: 0.08
 )
 MAX_SHARE_OF_PLAIN = (
     1 / 3
 )  # codes must be this much closer to the square than a plain AE's
-# ... and than N(0, I) itself, MMD² 0.12: an AAE trained with N(0, I) cannot get there
-# (0.065 at the tiny scale; 0.032 for the lesson's 8-epoch `aae`), the square's gets 0.013
-MAX_SHARE_OF_GAUSSIAN = 0.2
+# ... and than N(0, I) itself, MMD² 0.12: the bar 0.022 sits between the right answers
+# (at most 0.015 measured) and the lesson's `aae` (at least 0.030); see the docstring
+MAX_SHARE_OF_GAUSSIAN = 0.18
 
 
 def square_reference(n: int = 2_000) -> torch.Tensor:
