@@ -406,8 +406,8 @@ print(
 #    (draw from PyTorch's global random generator).
 # 2. Train a new `aae_square = cu.models.aae.AdversarialAutoencoder()` with `train_aae` and
 #    your prior for `SQUARE_EPOCHS` epochs (seed with `cu.config.seed_everything(0)` first).
-#    At the tiny scale that is three times the lesson's `EPOCHS`: the codes have to spread
-#    out over a square much wider than where the encoder first puts them.
+#    At the tiny scale that is three times the lesson's `EPOCHS`, steps the codes need to
+#    spread out over the wide square.
 # 3. Compute `codes_square`, its codes of `test.images`, and plot them over samples of your
 #    prior.
 #
@@ -446,11 +446,11 @@ fig.tight_layout()
 check_square_prior(sample_square, aae_square)
 
 # %% [markdown]
-# The check's line compares your codes with two references it computes itself, a plain
-# autoencoder and samples of $\mathcal N(0, I)$. The second one is what tells the prior apart:
-# the course's tests hand the check an AAE trained with $\mathcal N(0, I)$ for
-# `SQUARE_EPOCHS` epochs, and the lesson's `aae`, at the tiny scale, and the check fails both.
-# The check's line prints your codes' MMD² to the square and those of both references.
+# The check's line prints your codes' MMD² to the square next to those of two references it
+# computes itself: a plain autoencoder, and samples of $\mathcal N(0, I)$. The second is what
+# tells the priors apart: the course's tests hand the check an AAE trained with
+# $\mathcal N(0, I)$ for `SQUARE_EPOCHS` epochs, and the lesson's `aae`, at the tiny scale,
+# and the check fails both on this comparison.
 #
 # ## Summary
 #
