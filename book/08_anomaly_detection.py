@@ -699,19 +699,28 @@ print(
 # %% [markdown]
 # ## Exercise ex-8.1: a threshold for a 5 % false-alarm rate
 #
-# An AUC does not flag anything; a deployed detector needs a threshold. Choose the threshold
-# $t$ so that **at most 5 % of normal digits are flagged** (a false-positive rate of at most
-# 0.05, with "flagged" meaning $s(x) > t$), taking no more false alarms than that: the lowest
-# such threshold. Choose it on the scores of the normal **validation** digits
-# (`split.validation`), which the detector never learnt from; the test set must not decide
-# anything, or the numbers you report on it are no longer a fair measurement. Then report the
-# **recall**: the share of the test anomalies (`split.test_is_anomaly`) whose score is above
-# $t$.
+# An AUC does not flag anything; a deployed detector needs a threshold $t$. An image is
+# **flagged** when its score is strictly above it, $s(x) > t$. Choose $t$ on the scores of
+# the normal **validation** digits (`split.validation`), which the detector never learnt
+# from, so that at most 5 % of them are flagged, and no fewer than that allows: with $n$
+# validation digits, exactly $\lfloor 0.05\,n \rfloor$ of them (5 of this page's 100) must
+# score above $t$. The lowest such threshold is the validation score with exactly that
+# many scores above it; any $t$ from it up to (not including) the next score flags the
+# same digits, and the check accepts them all. A threshold that flags one digit fewer (the
+# next score up, right for the convention $s(x) \ge t$) fails. The test set must not
+# decide anything, or the numbers you report on it are no longer a fair measurement. Then
+# report the **recall**: the share of the test anomalies (`split.test_is_anomaly`) whose
+# score is above $t$, as an unrounded fraction.
 #
 # Store the scores of the validation digits in `validation_scores`, the threshold in
-# `threshold` (one number) and the recall (a fraction between 0 and 1) in `recall`. Sorting
-# the scores is the safest way to count; `torch.quantile` interpolates between scores and can
-# land one score too low for some numbers of digits.
+# `threshold` (one number) and the recall (between 0 and 1) in `recall`. Sort the validation
+# scores and count: `torch.quantile(validation_scores, 0.95)` interpolates between two scores
+# and, for some numbers of digits, lands below the one you want.
+#
+# The check recomputes every score from `model`: it counts the validation digits your
+# threshold flags and recounts your recall. On test digits of its own it also makes sure that
+# the detector ranks anomalies above normal digits, and that the validation digits look as
+# unseen to the model as fresh normal digits do (a model retrained on them scores them lower).
 
 # %% tags=["solution", "ex-8.1"]
 ### BEGIN SOLUTION
@@ -724,23 +733,10 @@ recall = float((test_scores[split.test_is_anomaly] > threshold).float().mean())
 ### END SOLUTION
 print(f"threshold {threshold:.4f}, recall on the test anomalies {recall:.1%}")
 
-# %% [markdown]
-# The check recomputes the scores from the model, the false-positive rate of your threshold on
-# the validation digits and the recall on the test anomalies.
-
 # %% tags=["check", "ex-8.1"]
 from course_utils.checks.anomaly_detection import check_threshold
 
-check_threshold(
-    model,
-    split.validation,
-    validation_scores,
-    threshold,
-    recall,
-    split.test,
-    split.test_labels,
-    NORMAL,
-)
+check_threshold(model, split, validation_scores, threshold, recall)
 
 
 # %% [markdown]

@@ -1,151 +1,165 @@
-"""The ex-7.1 check passes adversarial autoencoders matched to the uniform square, however
-the sampler is written, and fails wrong priors, wrong codes and wrong models with a hint."""
+"""The ex-7.1 check passes adversarial autoencoders trained with the uniform square [-4, 4]²,
+however the sampler is written, and fails wrong priors, fixed samplers and wrong models with a
+hint, among them an AAE trained with N(0, I) and the lesson's own `aae`."""
 
 import pytest
 import torch
 
+import course_utils.checks.adversarial_autoencoder as checks
 from course_utils.checks import CheckFailed
 from course_utils.checks.adversarial_autoencoder import check_square_prior
+from course_utils.checks.protocol import load_tensors, save_tensors
 from course_utils.config import seed_everything
 from course_utils.data import load_mnist
 from course_utils.models.aae import AdversarialAutoencoder, train_aae
-from course_utils.training import apply_in_batches, fit
 
-EPOCHS = 8  # the chapter's tiny scale
+EPOCHS = 8  # the chapter's tiny scale, which trains the lesson's `aae`
+SQUARE_EPOCHS = 24  # the exercise's, at the tiny scale
 
 
 def solution_sampler(n):
-    return 4 * torch.rand(n, 2) - 2
+    return 8 * torch.rand(n, 2) - 4
 
 
 def uniform_distribution_sampler(n):  # a correct answer written differently
-    return torch.distributions.Uniform(-2.0, 2.0).sample((n, 2))
+    return torch.distributions.Uniform(-4.0, 4.0).sample((n, 2))
 
 
 def in_place_sampler(n):  # another one
-    return torch.empty(n, 2).uniform_(-2, 2)
+    return torch.empty(n, 2).uniform_(-4, 4)
 
 
-@pytest.fixture(scope="module")
-def data():
+@pytest.fixture(scope="module", autouse=True)
+def offline():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_OFFLINE", "1")  # the bundled sample: no download attempt
-        return load_mnist("train", limit=1000), load_mnist("test", limit=300)
-
-
-def codes_of(model, images):
-    return apply_in_batches(model.encode, images, module=model)
+        yield
 
 
 @pytest.fixture(scope="module")
-def plain(data):
-    train, _ = data
+def train_images(offline):
+    return load_mnist("train", limit=1000).images
+
+
+@pytest.fixture(scope="module")
+def square(train_images):
     seed_everything(0)
     model = AdversarialAutoencoder()
-    fit(model, train.images, epochs=EPOCHS, batch_size=100, progress=False)
+    train_aae(
+        model, train_images, solution_sampler, epochs=SQUARE_EPOCHS, progress=False
+    )
     return model
 
 
-@pytest.fixture(scope="module")
-def square(data):
-    train, test = data
-    seed_everything(0)
-    model = AdversarialAutoencoder()
-    train_aae(model, train.images, solution_sampler, epochs=EPOCHS, progress=False)
-    return model, codes_of(model, test.images)
+def run(*args, seed=0):
+    """As the grader runs it: the judge's inputs, tensors written and read back, judged."""
+    import tempfile
+    from pathlib import Path
+
+    inputs = check_square_prior.inputs(torch.Generator().manual_seed(seed))
+    answer = check_square_prior.hand_over(*args, inputs=inputs)
+    save_tensors(answer, path := Path(tempfile.mkdtemp()) / "answer.safetensors")
+    return check_square_prior.judge(load_tensors(path), inputs)
 
 
 def _fails(match, *args):
     with pytest.raises(CheckFailed, match=match) as info:
-        check_square_prior(*args)
+        run(*args)
     assert "Hint:" in str(info.value)
 
 
-def test_the_solution_passes(data, plain, square, capsys):
-    _, test = data
-    check_square_prior(solution_sampler, *square, test.images, plain)
+def test_the_solution_passes(square, capsys):
+    assert "fresh at each call" in run(solution_sampler, square, seed=3)
+    check_square_prior(solution_sampler, square)  # a student's self-check
     assert "ex-7.1 passed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("sampler", [uniform_distribution_sampler, in_place_sampler])
-def test_samplers_written_differently_pass(sampler, data, plain, square, capsys):
-    _, test = data
-    check_square_prior(sampler, *square, test.images, plain)
-    assert "ex-7.1 passed" in capsys.readouterr().out
+def test_samplers_written_differently_pass(sampler, square):
+    run(sampler, square)
 
 
-def test_a_model_trained_differently_passes(data, plain, capsys):
-    train, test = data
+def test_a_model_trained_differently_passes(train_images):
     seed_everything(3)
-    model = AdversarialAutoencoder(hidden=128).to(torch.device("cpu"))
+    model = AdversarialAutoencoder(hidden=128)
     train_aae(
         model,
-        train.images,
+        train_images,
         uniform_distribution_sampler,
-        epochs=10,
+        epochs=30,
         batch_size=64,
         seed=3,
         progress=False,
     )
-    codes = codes_of(model, test.images)
-    check_square_prior(uniform_distribution_sampler, model, codes, test.images, plain)
-    assert "ex-7.1 passed" in capsys.readouterr().out
+    run(uniform_distribution_sampler, model)
+
+
+def fixed_sampler(n):  # the same points at every call: reseeded inside
+    return 8 * torch.rand(n, 2, generator=torch.Generator().manual_seed(0)) - 4
 
 
 @pytest.mark.parametrize(
     "sampler, match",
     [
-        (lambda n: torch.randn(n, 2), "outside the square"),  # a Gaussian
-        (lambda n: (torch.randn(n, 2) * 1.15).clamp(-2, 2), "not uniform"),
-        (lambda n: torch.rand(n, 2) * 2 - 1, "not uniform"),  # the unit square
-        (lambda n: torch.rand(n, 2) * 3.6 - 1.8, "not uniform"),  # 10 % too small
-        (lambda n: torch.rand(n, 2) * 4, "outside the square"),  # [0, 4]²
-        (lambda n: (4 * torch.rand(n, 1) - 2).repeat(1, 2), "do not fill"),
+        (lambda n: torch.randn(n, 2), "not uniform|outside"),  # a Gaussian
+        (lambda n: (torch.randn(n, 2) * 2.31).clamp(-4, 4), "not uniform"),
+        (lambda n: torch.rand(n, 2) * 4 - 2, "not uniform"),  # the old [-2, 2]²
+        (lambda n: torch.rand(n, 2) * 7.2 - 3.6, "not uniform"),  # 10 % too small
+        (lambda n: torch.rand(n, 2) * 8, "outside the square"),  # [0, 8]²
+        (lambda n: (8 * torch.rand(n, 1) - 4).repeat(1, 2), "do not fill"),
+        (fixed_sampler, "same points at every call"),
         (lambda n: 4 * torch.rand(n) - 2, "shape"),
         (lambda n: (4 * torch.rand(n, 2) - 2).tolist(), "torch.Tensor"),
         (torch.zeros(10, 2), "function"),
     ],
 )
-def test_wrong_priors_fail(sampler, match, data, plain, square):
-    _, test = data
-    _fails(match, sampler, *square, test.images, plain)
+def test_wrong_priors_fail(sampler, match, square):
+    _fails(match, sampler, square)
 
 
-def test_codes_not_from_the_model_fail(data, plain, square):
-    _, test = data
-    model, codes = square
-    torch.manual_seed(0)
-    prior_samples = solution_sampler(len(test.images))
-    _fails("not the codes", solution_sampler, model, prior_samples, test.images, plain)
-    shuffled = codes[torch.randperm(len(codes))]
-    _fails("not the codes", solution_sampler, model, shuffled, test.images, plain)
-    _fails("shape", solution_sampler, model, codes[:10], test.images, plain)
+def test_a_plain_autoencoder_passed_off_as_the_aae_fails():
+    _fails("not much closer", solution_sampler, checks.plain_codes_model())
 
 
-def test_a_plain_autoencoder_passed_off_as_the_aae_fails(data, plain):
-    _, test = data
-    codes = codes_of(plain, test.images)
-    _fails("not much closer", solution_sampler, plain, codes, test.images, plain)
-
-
-def test_an_untrained_model_fails(data, plain):
-    _, test = data
+def test_an_untrained_model_fails():
     seed_everything(1)
-    model = AdversarialAutoencoder()
-    codes = codes_of(model, test.images)
-    _fails("no autoencoder yet", solution_sampler, model, codes, test.images, plain)
+    _fails("no autoencoder yet", solution_sampler, AdversarialAutoencoder())
 
 
-def test_a_model_without_encode_fails(data, plain, square):
-    _, test = data
-    identity = torch.nn.Identity()
-    _fails("encode", solution_sampler, identity, square[1], test.images, plain)
+def test_a_model_without_encode_fails():
+    _fails("encode", solution_sampler, torch.nn.Identity())
 
 
-def test_the_check_leaves_the_random_state_alone(data, plain, square):
-    _, test = data
+def test_the_check_leaves_the_random_state_alone(square):
     torch.manual_seed(7)
     expected = torch.rand(3)
     torch.manual_seed(7)
-    check_square_prior(solution_sampler, *square, test.images, plain)
+    check_square_prior(solution_sampler, square)
     assert torch.equal(torch.rand(3), expected)
+
+
+def _gaussian_prior_aae(train_images, epochs):
+    seed_everything(0)
+    model = AdversarialAutoencoder()
+    train_aae(
+        model, train_images, lambda n: torch.randn(n, 2), epochs=epochs, progress=False
+    )
+    return model
+
+
+def test_an_aae_trained_with_a_gaussian_prior_fails(train_images):
+    """The exercise's budget, the lesson's prior N(0, I) instead of the square."""
+    _fails(
+        "than samples of N",
+        solution_sampler,
+        _gaussian_prior_aae(train_images, SQUARE_EPOCHS),
+    )
+
+
+def test_the_lessons_aae_fails(train_images):
+    """The chapter's `aae` (N(0, I), the lesson's epochs) handed in with a right sampler."""
+    _fails(
+        "than samples of N",
+        solution_sampler,
+        _gaussian_prior_aae(train_images, EPOCHS),
+    )

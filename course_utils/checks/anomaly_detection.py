@@ -1,4 +1,13 @@
-"""Checks for chapter 8, anomaly detection with reconstruction error."""
+"""Checks for chapter 8, anomaly detection with reconstruction error.
+
+ex-8.1 hands over the model's reconstruction errors (its scores) of the split's training and
+validation digits, of the notebook's test set, and of test digits the judge draws, with the
+threshold and recall the notebook chose. The judge recounts everything from those scores: how
+many validation digits the threshold flags (exactly as many as 5 % allows, with "flagged" meaning
+score > threshold), the recall, whether the detector tells anomalies from normal digits at all,
+and whether the validation digits look unseen, like the judge's fresh normal test digits, rather
+than seen, like the training digits (a model retrained on them scores them low).
+"""
 
 from __future__ import annotations
 
@@ -7,34 +16,47 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 
-from ..anomaly import flag_rate, reconstruction_scores, threshold_at_fpr
-from . import expect, expect_tensor, passed
+from ..anomaly import flag_rate, reconstruction_scores
+from . import expect, expect_tensor
+from .protocol import check
 
-TARGET_FPR = 0.05  # the false-positive rate the exercise asks for
-
-
-def _as_scores(value, ex: str, name: str) -> torch.Tensor:
-    """``value`` (a tensor, NumPy array or list of numbers) as a flat float64 tensor."""
-    try:
-        scores = (
-            value.detach().cpu().double()
-            if isinstance(value, torch.Tensor)
-            else torch.from_numpy(np.asarray(value, dtype=np.float64))
-        )
-    except (TypeError, ValueError, RuntimeError):
-        scores = None
-    expect(
-        scores is not None and scores.ndim >= 1,
-        ex,
-        f"`{name}` should hold one score per validation digit, "
-        f"but it is {type(value).__name__}.",
-        "compute it with `cu.anomaly.reconstruction_scores(model, split.validation)`.",
-    )
-    return expect_tensor(scores.reshape(-1), ex, name).double()  # and finite
+TARGET_PERCENT = 5  # the false-positive rate the exercise asks for, in percent
+JUDGED_DIGITS = 1_000  # test digits the judge draws (all of them offline)
+MIN_AUC = 0.6  # a detector that has learnt anything ranks anomalies above normal digits
+# Validation digits count as seen when fresh normal digits outscore them this clearly (three
+# standard errors of the AUC above chance) and at least half as clearly as the training digits.
+SEEN_Z = 3.0
 
 
-def _as_number(value, ex: str, name: str, hint: str) -> float:
+def allowed_flags(n: int) -> int:
+    """How many of ``n`` normal validation digits a 5 % false-positive rate allows."""
+    return n * TARGET_PERCENT // 100
+
+
+def lowest_threshold(validation_scores: torch.Tensor) -> float:
+    """The lowest threshold that flags at most 5 % of the scores (flagged: score > threshold)."""
+    ordered = validation_scores.double().sort().values
+    return float(ordered[len(ordered) - allowed_flags(len(ordered)) - 1])
+
+
+def draw_test_digits(generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Test digits of every class, drawn at random with ``generator``."""
+    from ..data import load_mnist
+
+    test = load_mnist("test")
+    chosen = torch.randperm(len(test.images), generator=generator)[:JUDGED_DIGITS]
+    return {"images": test.images[chosen], "labels": test.labels[chosen]}
+
+
+def _auc(higher, lower) -> float:
+    """The chance that a score of ``higher`` exceeds one of ``lower`` (ties: one half)."""
+    labels = np.r_[np.ones(len(higher)), np.zeros(len(lower))]
+    return float(roc_auc_score(labels, np.r_[higher.numpy(), lower.numpy()]))
+
+
+def _as_number(value, ex: str, name: str, hint: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     elif isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
@@ -47,50 +69,45 @@ def _as_number(value, ex: str, name: str, hint: str) -> float:
         f"`{name}` should be one finite number, but it is {value!r}.",
         hint,
     )
-    return float(value)
+    return torch.tensor(float(value), dtype=torch.float64)
 
 
-def _window(normal_scores: torch.Tensor, target: float) -> tuple[float, float]:
-    """The thresholds that flag as many normal digits as the target allows: [low, high].
-
-    Above ``low`` up to the next score ``high``, ``score > threshold`` flags the allowed
-    number; ``high`` itself flags it with ``score >= threshold``, so both are accepted.
-    """
-    low = threshold_at_fpr(normal_scores, target)
-    above = normal_scores[normal_scores > low]
-    return low, float(above.min()) if len(above) else math.inf
-
-
-def _meets(normal_scores: torch.Tensor, threshold: float, target: float) -> bool:
-    low, high = _window(normal_scores, target)
-    return low <= threshold <= high
-
-
-def check_threshold(
-    model: torch.nn.Module,
-    validation_images: torch.Tensor,
-    validation_scores,
-    threshold,
-    recall,
-    test_images: torch.Tensor,
-    test_labels,
-    normal_class: int,
-    target_fpr: float = TARGET_FPR,
-) -> None:
-    """ex-8.1: a threshold chosen on normal validation digits for a target false-positive rate,
-    and the recall it gives on the anomalies of the test set.
-
-    An image is flagged when its score is *above* the threshold. The check recomputes the
-    scores from ``model``, the false-positive rate on the validation digits and the recall on
-    the test anomalies (the test digits whose label is not ``normal_class``).
-    """
-    ex = "ex-8.1"
-    own_validation = reconstruction_scores(model, validation_images).double()
-    scores = _as_scores(validation_scores, ex, "validation_scores")
-    test_scores = reconstruction_scores(model, test_images).double()
-    same_as_test = len(test_scores) == len(scores) and torch.allclose(
-        scores, test_scores, rtol=1e-4, atol=1e-7
+def _as_scores(value, ex: str) -> torch.Tensor:
+    try:
+        scores = torch.as_tensor(
+            value.detach().cpu()
+            if isinstance(value, torch.Tensor)
+            else np.asarray(value)
+        ).double()
+    except (TypeError, ValueError, RuntimeError):
+        scores = None
+    expect(
+        scores is not None and scores.ndim >= 1,
+        ex,
+        "`validation_scores` should hold one score per validation digit, but it is "
+        f"{type(value).__name__}.",
+        "compute it with `cu.anomaly.reconstruction_scores(model, split.validation)`.",
     )
+    return scores.reshape(-1)
+
+
+def judge_threshold(answer, inputs) -> str:
+    ex = "ex-8.1"
+    validation = expect_tensor(
+        answer.get("validation"), ex, "validation scores"
+    ).double()
+    given = expect_tensor(answer.get("given_validation"), ex, "validation_scores")
+    given = given.double()
+    train = expect_tensor(answer.get("train"), ex, "training scores").double()
+    test = expect_tensor(answer.get("test"), ex, "test scores").double()
+    test_anomaly = answer["test_is_anomaly"].bool()
+    judged = expect_tensor(answer.get("judged"), ex, "scores").double()
+    normal_class = int(answer["normal_class"])
+    threshold = float(answer["threshold"])
+    recall = float(answer["recall"])
+    n = len(validation)
+
+    same_as_test = len(given) == len(test) and torch.allclose(given, test, rtol=1e-4)
     expect(
         not same_as_test,
         ex,
@@ -99,105 +116,162 @@ def check_threshold(
         "score the held-out normal digits, `split.validation`: the test set is kept for "
         "the final measurement.",
     )
-    expect(
-        len(scores) == len(own_validation),
-        ex,
-        f"`validation_scores` should hold one score per validation digit "
-        f"({len(own_validation)}), but it holds {len(scores)}.",
-        "compute it with `cu.anomaly.reconstruction_scores(model, split.validation)`.",
+    matches = len(given) == n and torch.allclose(
+        given, validation, rtol=1e-4, atol=1e-7
     )
     expect(
-        torch.allclose(scores, own_validation, rtol=1e-4, atol=1e-7),
+        matches,
         ex,
-        "`validation_scores` are not the reconstruction errors that `model` gives the "
-        "validation digits (mean squared error per image)"
+        f"`validation_scores` ({len(given)} numbers) are not the reconstruction errors "
+        f"that `model` gives the {n} validation digits (mean squared error per image)"
         + (
             ": they are 784 times too large, a sum over the pixels rather than a mean."
-            if torch.allclose(scores, 784 * own_validation, rtol=1e-4)
+            if len(given) == n and torch.allclose(given, 784 * validation, rtol=1e-4)
             else "."
         ),
         "compute them with `cu.anomaly.reconstruction_scores(model, split.validation)` "
         "after training, with this model and these images.",
     )
-    threshold = _as_number(
-        threshold,
+    # a detector at all: anomalies outrank fresh normal digits (the judge's own test digits)
+    labels = inputs["labels"]
+    fresh, anomalies = judged[labels == normal_class], judged[labels != normal_class]
+    auc = _auc(anomalies, fresh)
+    expect(
+        auc > MIN_AUC,
         ex,
-        "threshold",
-        "a threshold is a single score value, e.g. `float(torch.quantile(scores, 0.95))`.",
+        f"the model's reconstruction errors rank the check's test anomalies above its "
+        f"normal test digits only {auc:.0%} of the time (chance: 50%): it is no detector.",
+        "train the autoencoder on the normal training digits, `split.train`, as the "
+        "chapter does (an untrained model or the identity map gives no useful score).",
     )
-    labels = (
-        test_labels.cpu()
-        if isinstance(test_labels, torch.Tensor)
-        else torch.as_tensor(np.asarray(test_labels))
-    ).ravel()
-    is_anomaly = labels != normal_class
-    fpr = flag_rate(own_validation, threshold)
-    low, high = _window(own_validation, target_fpr)
-    test_normal = test_scores[~is_anomaly]
-    on_test = _meets(test_normal, threshold, target_fpr) or _meets(
-        test_scores, threshold, target_fpr
+    # the validation digits must be unseen: fresh normal digits should not outscore them
+    # much more than chance, as they outscore the training digits
+    over_validation, over_train = _auc(fresh, validation), _auc(fresh, train)
+    standard_error = math.sqrt((len(fresh) + n + 1) / (12 * len(fresh) * n))
+    seen = over_validation > 0.5 + SEEN_Z * standard_error and (
+        over_validation - 0.5 > 0.5 * (over_train - 0.5)
+    )
+    expect(
+        not seen,
+        ex,
+        f"the model reconstructs the validation digits as if it had learnt from them: "
+        f"fresh normal digits score above them {over_validation:.0%} of the time (unseen "
+        f"digits: about 50%; the training digits: {over_train:.0%}).",
+        "train on `split.train` only; the validation digits must stay unseen, or a "
+        "threshold chosen on them flags more new normal digits than 5%.",
+    )
+    allowed = allowed_flags(n)
+    lowest = lowest_threshold(validation)
+    wanted = int((validation > lowest).sum())  # `allowed`, fewer only if scores tie
+    flagged = int((validation > threshold).sum())
+    on_test = (
+        any(
+            int((scores > threshold).sum())
+            == int((scores > lowest_threshold(scores)).sum())
+            for scores in (test, test[~test_anomaly])
+        )
+        and abs(threshold - lowest) > 1e-12
     )
     where = (
-        " It looks chosen on the test digits: the test set must not decide the threshold, "
-        "or the recall you report is measured on data that tuned the detector."
+        " It looks chosen on the test digits: the test set must not decide the threshold."
         if on_test
         else ""
     )
     expect(
-        fpr <= target_fpr + 1e-12,
+        flagged <= wanted,
         ex,
-        f"your threshold {threshold:.4g} flags {fpr:.1%} of the normal validation digits, "
-        f"more than the target false-positive rate of {target_fpr:.0%}.{where}",
-        "flagged means score > threshold, so the threshold sits high among the normal "
-        f"validation scores: at their {1 - target_fpr:.0%} quantile "
-        "(e.g. `torch.quantile(validation_scores, 0.95)`), not the 5% one.",
+        f"your threshold {threshold:.4g} flags {flagged} of the {n} normal validation "
+        f"digits ({flagged / n:.1%}), more than the {allowed} ({TARGET_PERCENT}%) "
+        f"allowed.{where}",
+        "flagged means score > threshold: sort `validation_scores` and take the score "
+        f"with exactly {allowed} scores above it (`sorted[n - {allowed} - 1]`, counting "
+        "from 0), not the 5 % quantile from the bottom.",
     )
     expect(
-        threshold <= high,
+        flagged == wanted,
         ex,
-        f"your threshold {threshold:.4g} flags only {fpr:.1%} of the normal validation "
-        f"digits: a lower one (down to {low:.4g}) still keeps the false-positive rate at "
-        f"most {target_fpr:.0%} and catches more anomalies.{where}",
-        "take the threshold from the validation scores, at their "
-        f"{1 - target_fpr:.0%} quantile.",
+        f"your threshold {threshold:.4g} flags only {flagged} of the {n} normal "
+        f"validation digits ({flagged / n:.1%}): the lowest threshold with at most "
+        f"{TARGET_PERCENT}% flagged is {lowest:.4g}, which flags {wanted} and catches "
+        f"more anomalies.{where}",
+        "flagged means score > threshold (strictly): the threshold is the score with "
+        f"exactly {allowed} scores above it, not the lowest of those {allowed}.",
     )
-    recall = _as_number(
-        recall, ex, "recall", "recall is the share of test anomalies that are flagged."
-    )
-    expected = flag_rate(test_scores[is_anomaly], threshold)
+    expected = flag_rate(test[test_anomaly], threshold)
+    anomalies_in_test = int(test_anomaly.sum())
     mistakes = {
-        "the share of anomalies *not* flagged (score below the threshold); flagged "
-        "means score > threshold": 1 - expected,
+        "the share of anomalies *not* flagged": 1 - expected,
         "a percentage; report a fraction between 0 and 1": 100 * expected,
         "the share of all test digits flagged, normal ones included": flag_rate(
-            test_scores, threshold
+            test, threshold
         ),
         "the false-positive rate on the normal test digits": flag_rate(
-            test_normal, threshold
+            test[~test_anomaly], threshold
         ),
-        "the false-positive rate on the validation digits": fpr,
+        "the false-positive rate on the validation digits": flagged / n,
     }
-    tolerance = 0.5 / int(is_anomaly.sum())
     guess = next(
         (
             what
             for what, value in mistakes.items()
-            if abs(recall - value) < tolerance and abs(expected - value) >= tolerance
+            if abs(recall - value) < 1e-6 and abs(expected - value) >= 1e-6
         ),
         None,
     )
     expect(
-        abs(recall - expected) < tolerance,
+        abs(recall - expected) < 1e-6,
         ex,
-        f"`recall` is {recall:.4g}, but your threshold flags {expected:.1%} of the "
-        f"{int(is_anomaly.sum())} test anomalies"
-        + (f"; {recall:.4g} is {guess}." if guess else "."),
+        f"`recall` is {recall:.6g}, but your threshold flags "
+        f"{round(expected * anomalies_in_test)} of the {anomalies_in_test} test anomalies, "
+        f"{expected:.6g}" + (f"; {recall:.4g} is {guess}." if guess else "."),
         "recall = (number of test anomalies with score > threshold) / (number of test "
-        "anomalies); the anomalies are the test digits whose label is not the normal class.",
+        "anomalies), as a fraction, not rounded; the anomalies are "
+        "`split.test_is_anomaly`.",
     )
-    passed(
+    own_recall = flag_rate(anomalies, threshold)
+    fresh_rate = flag_rate(fresh, threshold)
+    return (
+        f"threshold {threshold:.4g} flags {flagged} of {n} validation digits "
+        f"({flagged / n:.0%}, the most {TARGET_PERCENT}% allows); on the check's own test "
+        f"digits it flags {fresh_rate:.0%} of {len(fresh)} fresh normal digits and "
+        f"catches {own_recall:.0%} of {len(anomalies)} anomalies (AUC {auc:.2f}); your "
+        f"recall {recall:.4f} recounted."
+    )
+
+
+@check("ex-8.1", judge=judge_threshold, draw_inputs=draw_test_digits)
+def check_threshold(model, split, validation_scores, threshold, recall, *, inputs):
+    """ex-8.1: ``threshold``, chosen on the scores of the normal validation digits of
+    ``split`` for a 5 % false-positive rate, and the ``recall`` it gives on the test anomalies.
+    Hands over the model's scores of the split's digits and of the judge's test digits."""
+    ex = "ex-8.1"
+    expect(
+        isinstance(model, torch.nn.Module),
         ex,
-        f"threshold {threshold:.4g} flags {fpr:.1%} of {len(own_validation)} normal "
-        f"validation digits (target {target_fpr:.0%}) and catches {expected:.1%} of "
-        f"{int(is_anomaly.sum())} test anomalies.",
+        f"`model` should be the trained autoencoder, but it is {type(model).__name__}.",
+        "pass the detector `model` that the chapter trained.",
     )
+    for name in ("train", "validation", "test", "test_is_anomaly", "normal_class"):
+        expect(
+            hasattr(split, name),
+            ex,
+            f"`split` has no `{name}`: it should be the chapter's one-class split.",
+            "pass `split`, from `cu.anomaly.one_class_split`.",
+        )
+    threshold = _as_number(
+        threshold, ex, "threshold", "a threshold is one score value, e.g. `float(...)`."
+    )
+    recall = _as_number(
+        recall, ex, "recall", "recall is the share of test anomalies that are flagged."
+    )
+    return {
+        "train": reconstruction_scores(model, split.train),
+        "validation": reconstruction_scores(model, split.validation),
+        "given_validation": _as_scores(validation_scores, ex).float(),
+        "test": reconstruction_scores(model, split.test),
+        "test_is_anomaly": torch.as_tensor(split.test_is_anomaly).bool(),
+        "judged": reconstruction_scores(model, inputs["images"]),
+        "normal_class": torch.tensor(int(split.normal_class)),
+        "threshold": threshold,
+        "recall": recall,
+    }
