@@ -194,7 +194,7 @@ assert sr_test.shape == test.images.shape  # at every scale
 # rather than digits, and (at the book's scale) that the model beats nearest upsampling.
 
 # %% tags=["solution", "ex-5.1"]
-EPOCHS_4X = cu.config.by_scale(tiny=1, book=4)
+EPOCHS_4X = cu.config.by_scale(tiny=20, book=4)
 
 
 ### BEGIN SOLUTION
