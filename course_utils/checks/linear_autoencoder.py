@@ -88,7 +88,8 @@ def judge_latent_2d(answer, inputs) -> str:
         f"{closed:.0%} of the way from the first to the second, less than the "
         f"{GAP_CLOSED:.0%} a model trained as the task says covers.",
         "train `model_2d` with `cu.training.fit` on `train.images` before encoding, for "
-        "`EPOCHS_2D` epochs and with `lr=LR` (fit's default learning rate is another one).",
+        "`EPOCHS_2D` epochs and with `lr=LR` (at the tiny scale `LR` is not fit's "
+        "default learning rate).",
     )
     accuracy = knn_accuracy(codes, labels)
     pca_accuracy = knn_accuracy(pca_codes, labels)
