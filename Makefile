@@ -12,7 +12,7 @@ MATHJAX_VERSION := 3.2.2
 WIDGETS_VERSION := 1.0.15
 REQUIREJS_VERSION := 2.3.8
 
-.PHONY: book test bench vendor lint format student grade clean help
+.PHONY: book test bench vendor lint format student grade mutants clean help
 
 help:
 	@echo "make book     build the HTML book into _build/html (executes every chapter)"
@@ -22,6 +22,7 @@ help:
 	@echo "make format   reformat them with ruff"
 	@echo "make student  write the student copy of every chapter (solutions removed) into student/"
 	@echo "make grade    grade the notebooks in SUBMISSIONS (default: submissions/) into grades.csv"
+	@echo "make mutants  mutation-test every exercise's check against its solution (report: _build/mutants.md)"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +86,14 @@ student: $(STAMP)
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m course_utils.grade $(SUBMISSIONS) --out grades.csv
+
+# Every exercise's solution mutated (tests/mutation/mutate.py), each mutant run through the
+# exercise's checks at the tiny scale; fails on a surviving mutant not explained in
+# tests/mutation/equivalent.toml. CHAPTERS="book/01_linear_autoencoder.py ..." runs some only.
+CHAPTERS ?=
+mutants: $(STAMP)
+	COURSE_SCALE=tiny COURSE_OFFLINE=1 MPLBACKEND=Agg PYTHONPATH=$(CURDIR) \
+		$(BIN)/python tests/mutation/mutate.py $(CHAPTERS) --report _build/mutants.md
 
 clean:
 	rm -rf _build student grades.csv
