@@ -623,7 +623,8 @@ def report(exercises: list[Exercise], seconds: float) -> tuple[str, bool]:
     lines = [
         "# Mutation testing of the exercises' checks",
         "",
-        f"`make mutants`, tiny scale, offline; {seconds / 60:.1f} minutes.",
+        "`make mutants`, tiny scale, offline; "
+        + (f"{seconds / 60:.1f} minutes." if seconds else "survivors explained again."),
         "",
         "| exercise | solution | generated | killed | equivalent | correct | skipped "
         "| unexplained |",
@@ -666,12 +667,22 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--report", type=Path, default=ROOT / "_build" / "mutants.md")
+    parser.add_argument(
+        "--reexplain",
+        action="store_true",
+        help="run nothing: classify the last run's mutants (the .json beside the "
+        "report) again with the current equivalent.toml",
+    )
     args = parser.parse_args(argv)
+    results = args.report.with_suffix(".json")
+    if args.reexplain:
+        exercises = [_from_dict(d) for d in json.loads(results.read_text())]
+        return _finish(exercises, args.report, results, 0.0, [])
     os.environ.setdefault("COURSE_SCALE", "tiny")
     os.environ.setdefault("COURSE_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     chapters = args.chapters or sorted((ROOT / "book").glob("[0-9][0-9]_*.py"))
-    entries = load_explanations()
+    load_explanations()  # a broken file fails now, not after the run
     started = time.monotonic()
     exercises, broken = [], []
     only = set(args.only) if args.only else None
@@ -694,15 +705,24 @@ def main(argv=None) -> int:
         else:
             print(f"  {chapter.name}: the chapter did not run up to its exercises")
             broken.append(chapter.name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return _finish(exercises, args.report, results, time.monotonic() - started, broken)
+
+
+def _finish(exercises, report_path: Path, results: Path, seconds, broken) -> int:
+    """Explain the survivors, write the report and the raw results; the exit status."""
+    entries = load_explanations()
     for e in exercises:
         for m in e.mutants:
+            if m.status in ("equivalent", "correct"):  # explained before: ask again
+                m.status, m.detail = "survived", ""
             explain(m, entries)
-    text, clean = report(exercises, time.monotonic() - started)
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(text, encoding="utf-8")
+    text, clean = report(exercises, seconds)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(text, encoding="utf-8")
+    results.write_text(json.dumps([_as_dict(e) for e in exercises]))
     print(text.split("\n## ")[0])
-    print(f"report: {args.report}")
-    shutil.rmtree(scratch, ignore_errors=True)
+    print(f"report: {report_path}")
     return 0 if clean and exercises and not broken else 1
 
 
