@@ -455,14 +455,18 @@ def run_child(cells, exercise: Exercise, region: str, namespace: dict) -> dict:
             exercise.solution_cell + 1 : exercise.last_check_cell + 1
         ]
     ]
+    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(printed):
             run_cells(sources, namespace)
     except CheckFailed as error:
         return {"status": "killed", "detail": str(error).splitlines()[0][:160]}
     except BaseException as error:  # noqa: BLE001 (any error kills the mutant)
         first = str(error).splitlines()[0][:120] if str(error) else ""
         return {"status": "killed", "detail": f"{type(error).__name__}: {first}"}
+    # checks that imported ``passed`` by name before the patch still print their verdict
+    said += ["passed"] * printed.getvalue().count(f"✔ {exercise.id} passed")
+    said += ["skipped"] * printed.getvalue().count(f"⚠ {exercise.id} skipped")
     if "skipped" in said:
         return {"status": "skipped", "detail": "the check skipped"}
     if not said:
