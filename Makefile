@@ -10,7 +10,7 @@ EDITION ?= student
 # The settings of _config.yml's `course:` section that make needs.
 COURSE_SETTING = $$($(BIN)/python -c 'import sys, yaml; print(yaml.safe_load(open("_config.yml"))["course"][sys.argv[1]])' $(1))
 
-.PHONY: book test bench lint format student grade clean help
+.PHONY: book test bench lint format student grade mutants clean help
 
 help:
 	@echo "make book     build the student edition of the HTML book into _build/student/html (executes every chapter)"
@@ -21,6 +21,7 @@ help:
 	@echo "make format   reformat them with ruff"
 	@echo "make student  write the student copy of every chapter (solutions removed) into student/ (committed)"
 	@echo "make grade    grade the notebooks in SUBMISSIONS (default: submissions/) into grades.csv"
+	@echo "make mutants  mutation-test every exercise's check against its solution (report: _build/mutants.md)"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +74,14 @@ student: $(STAMP)
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m course_utils.grade $(SUBMISSIONS) --out grades.csv
+
+# Every exercise's solution mutated (tests/mutation/mutate.py), each mutant run through the
+# exercise's checks at the tiny scale; fails on a surviving mutant not explained in
+# tests/mutation/equivalent.toml. CHAPTERS="book/01_linear_autoencoder.py ..." runs some only.
+CHAPTERS ?=
+mutants: $(STAMP)
+	COURSE_SCALE=tiny COURSE_OFFLINE=1 MPLBACKEND=Agg PYTHONPATH=$(CURDIR) \
+		$(BIN)/python tests/mutation/mutate.py $(CHAPTERS) --report _build/mutants.md
 
 clean:
 	rm -rf _build grades.csv

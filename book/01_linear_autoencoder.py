@@ -319,22 +319,29 @@ print(f"the sigmoid autoencoder's test MSE is below PCA's at k = {wins or 'none'
 # With $k = 2$ every image becomes a point in the plane, so we can look at the whole latent
 # space at once.
 #
-# 1. Train a `cu.models.linear.LinearAutoencoder(bottleneck=2)` (name it `model_2d`) on `train.images` with `cu.training.fit`
-#    for `EPOCHS_2D` epochs with learning rate `LR`.
+# 1. Train a `cu.models.linear.LinearAutoencoder(bottleneck=2)` (name it `model_2d`) on
+#    `train.images` with `cu.training.fit` for `EPOCHS_2D` epochs with `lr=LR` (pass it: at
+#    the tiny scale `LR` is ten times `fit`'s default learning rate).
 # 2. Compute `codes_2d`, the codes of all test images, as an `N × 2` tensor (hint:
 #    `cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)`).
-# 3. Plot them coloured by digit with `plot_latent_2d`, beside PCA's 2-D projection of the same
-#    test images, in one figure with two panels.
+# 3. Plot them coloured by digit with `cu.plotting.plot_latent_2d(codes, labels, ax=...,
+#    title=...)`, which draws one colour per digit into a matplotlib axes `ax`, beside PCA's
+#    2-D projection of the same test images: a `PCA(n_components=2)` fitted on the training
+#    images (`flat_train`, as in the section above) and applied to `flat_test`. One figure
+#    with two panels: `fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5))`.
 #
 # Which digits overlap? Do the two panels look alike, and why would you expect them to?
 #
 # The check cell below is the exercise's public check: run it to see at once whether your
-# answer passes. It checks that the codes are your trained model's codes for the test images,
-# that the model reconstructs better than the average digit, and that the codes separate the
-# digits clearly better than chance.
+# answer passes. It checks that `codes_2d` are your trained model's codes for the test
+# images; then, on test digits it draws itself, that the model reconstructs through its 2-D
+# code better than drawing the average digit for every image (at least 15 % of the way to
+# PCA's 2-D reconstruction of those digits, the best any linear projection does), that
+# its forward pass goes through the code, and that the codes separate the digits clearly
+# better than chance.
 
 # %% tags=["solution", "ex-1.1"]
-EPOCHS_2D = cu.config.by_scale(tiny=20, book=30)
+EPOCHS_2D = cu.config.by_scale(tiny=40, book=30)
 ### BEGIN SOLUTION
 cu.config.seed_everything(0)
 model_2d = cu.models.linear.LinearAutoencoder(bottleneck=2).to(device)
@@ -375,11 +382,14 @@ check_latent_2d(model_2d, codes_2d, test.images, test.labels)
 # `LinearAutoencoder(bottleneck=2)` has a sigmoid output, so the previous section's theory
 # (a purely linear model finds PCA's subspace) does not apply as such. Its encoder is still
 # linear, so the codes are a projection of the images onto a plane; but with a sigmoid
-# decoder the best plane need not be the principal one. The solution prints how close the
-# two planes are (cosines of their principal angles, 1 for the same plane) and how much of
-# the codes an affine map of PCA's codes explains ($R^2$). Zeros and ones sit apart at the ends; 4, 7 and 9 pile on top of each other, as do
-# 3, 5 and 8. A linear map to two numbers cannot untangle them. Non-linear encoders do better,
-# and the variational autoencoder of a later chapter shapes this space on purpose.
+# decoder the best plane need not be the principal one. How close are the two planes? The
+# cosines of their principal angles (1 for the same plane; the encoder's two weight rows span
+# its plane, so `torch.linalg.qr` and `torch.linalg.svdvals` measure them as in the section
+# above) and the $R^2$ of the codes from an affine map of PCA's codes (`LinearRegression`)
+# answer it; the teacher's solution prints both. Zeros and ones sit apart at the ends; 4, 7
+# and 9 pile on top of each other, as do 3, 5 and 8. A linear map to two numbers cannot
+# untangle them. Non-linear encoders do better, and the variational autoencoder of a later
+# chapter shapes this space on purpose.
 #
 # ## Summary
 #

@@ -446,10 +446,13 @@ else:
 # Choose `decoder_padding` and `decoder_output_padding` (each a list of three integers, the
 # first decoder layer first) so that the decoder's sizes are the encoder's sizes backwards,
 # ending at 28 × 28. Work it out with the formula first, then check it with
-# `cu.arithmetic.conv_transpose_output_size` or by printing `cu.arithmetic.shapes_through(exercise_decoder(...), codes)`.
+# `cu.arithmetic.conv_transpose_output_size` or by printing
+# `cu.arithmetic.shapes_through(exercise_decoder(padding, output_padding), exercise_codes)`
+# (`exercise_codes` is the encoder's output, computed in the cell below).
 #
 # The check cell below is the exercise's public check: it builds your decoder in PyTorch and
-# compares its size after every layer with the encoder's.
+# compares its size after every layer with the encoder's; where a layer is off, it says
+# whether its padding or its output padding is to blame.
 
 # %%
 from course_utils.checks.conv_arithmetic import exercise_decoder, exercise_encoder

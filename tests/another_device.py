@@ -63,3 +63,6 @@ class OnAnotherDevice(nn.Module):
 
     def encode(self, x):
         return self._mark(self.layer.encode(x))
+
+    def decode(self, z):
+        return self._mark(self.layer.decode(z))

@@ -62,7 +62,14 @@ def test_right_paddings_written_differently_pass(padding, output_padding, capsys
     [
         ([2, 2, 1], [1, 1, 0], "layer 1"),  # the encoder's order, not reversed
         ([0, 1, 1], [1, 2, 2], "refused"),  # the two lists swapped
-        ([1, 2, 2], [0, 0, 1], "one row off"),  # output_padding forgotten in layer 2
+        # output_padding forgotten in layer 2: the padding is right, output_padding is not
+        (
+            [1, 2, 2],
+            [0, 0, 1],
+            r"padding \(2\) is right here; the output_padding \(0\)",
+        ),
+        # the encoder's paddings, right output paddings: the padding is to blame
+        ([2, 2, 1], [0, 1, 1], "change the padding"),
         (np.array([1.0, 2.0, 2.0]), [0, 1, 1], "list of 3"),  # floats, even whole ones
         ([True, 2, 2], [0, 1, 1], "list of 3"),  # a bool is no padding
         (np.array([[1, 2, 2]]), [0, 1, 1], "list of 3"),  # a 2-D array
@@ -73,3 +80,13 @@ def test_more_wrong_paddings_fail_with_a_hint(padding, output_padding, match):
     with pytest.raises(CheckFailed, match=match) as info:
         check_mirror_decoder(padding, output_padding)
     assert "Hint:" in str(info.value)
+
+
+def test_the_judge_alone_reads_tensors_only():
+    answer = check_mirror_decoder.hand_over(*RIGHT, inputs={})
+    assert set(answer) == {"decoder_padding", "decoder_output_padding"}
+    assert all(v.dtype == torch.int64 for v in answer.values())
+    assert "backwards" in check_mirror_decoder.judge(answer, {})
+    floats = {k: v.float() for k, v in answer.items()}
+    with pytest.raises(CheckFailed, match="list of 3"):
+        check_mirror_decoder.judge(floats, {})

@@ -11,15 +11,16 @@ from course_utils.models.linear import LinearAutoencoder
 from course_utils.training import apply_in_batches, fit
 
 
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")  # the judge loads test digits too
+
+
 @pytest.fixture(scope="module")
 def data():
-    import os
-
-    os.environ["COURSE_OFFLINE"] = "1"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_OFFLINE", "1")
         return load_mnist("train", limit=1000), load_mnist("test", limit=300)
-    finally:
-        del os.environ["COURSE_OFFLINE"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def trained(data):
     train, test = data
     seed_everything(0)
     model = LinearAutoencoder(bottleneck=2)
-    fit(model, train.images, epochs=20, batch_size=64, lr=1e-2, progress=False)
+    fit(model, train.images, epochs=40, batch_size=64, lr=1e-2, progress=False)
     return model, apply_in_batches(model.encode, test.images, module=model)
 
 
@@ -64,7 +65,30 @@ def test_an_untrained_model_fails(data):
     seed_everything(1)
     untrained = LinearAutoencoder(bottleneck=2)
     codes = apply_in_batches(untrained.encode, test.images, module=untrained)
-    _fails("not learnt", untrained, codes, test.images, test.labels)
+    _fails("covers", untrained, codes, test.images, test.labels)
+
+
+def test_a_model_trained_too_briefly_or_without_lr_fails(data):
+    train, test = data
+    for epochs, lr in ((5, 1e-2), (40, 1e-4)):  # a few epochs; a tiny learning rate
+        seed_everything(0)
+        model = LinearAutoencoder(bottleneck=2)
+        fit(model, train.images, epochs=epochs, batch_size=64, lr=lr, progress=False)
+        codes = apply_in_batches(model.encode, test.images, module=model)
+        _fails("lr=LR", model, codes, test.images, test.labels)
+
+
+def test_a_forward_that_returns_its_input_fails(data, trained):
+    _, test = data
+    model, codes = trained
+
+    class Shortcut(LinearAutoencoder):
+        def forward(self, x):
+            return x
+
+    shortcut = Shortcut(bottleneck=2)
+    shortcut.load_state_dict(model.state_dict())
+    _fails("forward pass", shortcut, codes, test.images, test.labels)
 
 
 def test_a_model_without_encode_fails(data, trained):
@@ -72,13 +96,19 @@ def test_a_model_without_encode_fails(data, trained):
     _fails("encode", torch.nn.Identity(), trained[1], test.images, test.labels)
 
 
-def test_codes_of_shuffled_labels_fail(data, trained):
-    _, test = data
-    model, codes = trained
-    shuffled = test.labels[
-        torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))
-    ]
-    _fails("guessing", model, codes, test.images, shuffled)
+def test_the_judge_alone_fails_codes_that_do_not_separate_digits(data, trained):
+    # the judge sees tensors only: codes with no information about the digit fail
+    model, _ = trained
+    inputs = check_latent_2d.inputs(torch.Generator().manual_seed(3))
+    answer = check_latent_2d.hand_over(
+        model, trained[1], data[1].images, data[1].labels, inputs=inputs
+    )
+    check_latent_2d.judge(answer, inputs)  # the real answer passes
+    noise = torch.randn(
+        answer["codes"].shape, generator=torch.Generator().manual_seed(0)
+    )
+    with pytest.raises(CheckFailed, match="guessing"):
+        check_latent_2d.judge({**answer, "codes": noise}, inputs)
 
 
 def test_more_wrong_answers_fail_with_a_hint(data, trained):
@@ -120,3 +150,37 @@ def test_right_answers_written_differently_pass(data, trained, capsys):
     flat = model.encoder(test.images.flatten(start_dim=1)).detach()
     check_latent_2d(model, flat, test.images, test.labels)
     assert capsys.readouterr().out.count("ex-1.1 passed") == 2
+
+
+def test_a_hand_written_model_and_loop_pass(data, capsys):
+    """Another right answer: the student's own module and training loop (Adam in a plain
+    loop, batches of 50), not the course's class and fit."""
+    train, test = data
+
+    class Mine(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = torch.nn.Linear(784, 2)
+            self.dec = torch.nn.Linear(2, 784)
+
+        def encode(self, x):
+            return self.enc(x.flatten(1))
+
+        def decode(self, z):
+            return torch.sigmoid(self.dec(z)).view(-1, 1, 28, 28)
+
+        def forward(self, x):
+            return self.decode(self.encode(x))
+
+    torch.manual_seed(0)
+    mine = Mine()
+    optimiser = torch.optim.Adam(mine.parameters(), lr=1e-2)
+    for _ in range(40):
+        for batch in train.images.split(50):
+            optimiser.zero_grad()
+            ((mine(batch) - batch) ** 2).mean().backward()
+            optimiser.step()
+    with torch.no_grad():
+        codes = mine.encode(test.images)
+    check_latent_2d(mine, codes, test.images, test.labels)
+    assert "ex-1.1 passed" in capsys.readouterr().out

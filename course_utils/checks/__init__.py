@@ -97,6 +97,21 @@ def reconstruction_and_average_digit(
     return reconstruction, float(images.var(dim=0, unbiased=False).mean())
 
 
+def untrained_copy(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """A copy of ``model`` with every layer's parameters drawn afresh (``reset_parameters``):
+    the same architecture untrained, the baseline a trained model must beat."""
+    import copy
+
+    fresh = copy.deepcopy(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in fresh.modules():
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
+    return fresh
+
+
 from .protocol import Check, check  # noqa: E402  (the protocol uses the helpers above)
 
 __all__ = [
@@ -107,4 +122,5 @@ __all__ = [
     "expect_tensor",
     "passed",
     "skipped",
+    "untrained_copy",
 ]

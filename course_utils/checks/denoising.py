@@ -1,4 +1,11 @@
-"""Checks for chapter 4, the denoising autoencoder."""
+"""Checks for chapter 4, the denoising autoencoder: ex-4.1, the MNIST denoiser on Fashion-MNIST.
+
+The judge draws Fashion-MNIST test images and MNIST test digits and adds salt-and-pepper noise;
+the notebook hands over what its denoiser, and an untrained copy of it, make of them, and the
+clean and noisy images of its own `fashion_results`. The judge measures: the student's images are
+Fashion-MNIST with the noise the task asks for, and the denoiser is not the identity and denoises
+digits better than the same architecture untrained. Skipped where Fashion-MNIST cannot be loaded.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,11 @@ from ..baselines import median_filter
 from ..data import DataUnavailable, load_fashion_mnist, load_mnist
 from ..metrics import psnr
 from ..training import apply_in_batches
-from . import expect, expect_tensor, passed, skipped
+from . import expect, expect_tensor, untrained_copy
+from .protocol import check
 
 AMOUNT = 0.2  # the salt-and-pepper amount the exercise asks for
+JUDGED = 100  # Fashion-MNIST images, and as many MNIST digits, the judge draws
 KEYS = ("clean", "noisy", "denoised", "psnr_noisy", "psnr_median", "psnr_denoised")
 
 
@@ -78,28 +87,128 @@ def _expect_reported(ex: str, results: dict, key: str, recomputed: float) -> Non
     )
 
 
+def draw_noisy_images(generator: torch.Generator):
+    """Fashion-MNIST and MNIST test images, and the same with salt-and-pepper noise."""
+    from ..corruption import salt_and_pepper
+
+    with contextlib.redirect_stdout(io.StringIO()):  # not the loaders' notes
+        fashion = load_fashion_mnist("test").images
+        digits = load_mnist("test").images
+    inputs = {}
+    for name, images in (("fashion", fashion), ("digits", digits)):
+        chosen = images[torch.randperm(len(images), generator=generator)[:JUDGED]]
+        inputs[f"{name}_clean"] = chosen
+        inputs[f"{name}_noisy"] = salt_and_pepper(chosen, AMOUNT, generator=generator)
+    return inputs
+
+
+def judge_fashion_denoising(answer, inputs) -> str:
+    ex = "ex-4.1"
+    clean = expect_tensor(
+        answer.get("clean"), ex, "fashion_results['clean']", shape=(None, 1, 28, 28)
+    )
+    noisy = expect_tensor(
+        answer.get("noisy"), ex, "fashion_results['noisy']", shape=tuple(clean.shape)
+    )
+    mnist_share = _mnist_share(clean)
+    expect(
+        mnist_share < 0.5,
+        ex,
+        f"{mnist_share:.0%} of `fashion_results['clean']` are MNIST digits, not "
+        "Fashion-MNIST clothes.",
+        "load the images with `cu.data.load_fashion_mnist('test', limit=...)`: the point is "
+        "to see what the digit denoiser does to images it has never seen the like of.",
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        fashion = load_fashion_mnist("test").images
+    found = _share_found_in(clean, fashion)
+    expect(
+        found == 1.0,
+        ex,
+        f"only {found:.0%} of `fashion_results['clean']` are Fashion-MNIST test images.",
+        "store the clean images exactly as `load_fashion_mnist('test', ...)` returns them "
+        "(no noise, no resizing, no normalisation).",
+    )
+    changed = noisy != clean
+    expect(
+        bool(set(noisy[changed].unique().tolist()) <= {0.0, 1.0}),
+        ex,
+        "`noisy` should be `clean` with salt-and-pepper noise: every changed pixel set to 0 "
+        "or 1, but some changed pixels have other values.",
+        f"use `cu.corruption.salt_and_pepper(fashion.images, {AMOUNT}, generator=...)` on "
+        "the clean images you store, not Gaussian noise.",
+    )
+    amount, salt = _salt_and_pepper_amount(clean, noisy)
+    tolerance = max(0.01, 4 * (AMOUNT * (1 - AMOUNT) / clean.numel()) ** 0.5)
+    expect(
+        abs(amount - AMOUNT) <= tolerance,
+        ex,
+        f"`noisy` looks like salt-and-pepper noise of amount {amount:.3f}, not {AMOUNT}.",
+        f"pass `amount={AMOUNT}` (the share of pixels hit), the amount the MNIST denoiser "
+        "was compared at.",
+    )
+    expect(
+        abs(salt - 0.5) <= 0.1,
+        ex,
+        f"{salt:.0%} of the hit pixels became white (salt); salt-and-pepper makes half of "
+        "them white and half black.",
+        "use `cu.corruption.salt_and_pepper`, which draws both.",
+    )
+    measured = {}
+    for name in ("fashion", "digits"):
+        target, noisy_in = inputs[f"{name}_clean"], inputs[f"{name}_noisy"]
+        for key in ("denoised", "untrained"):
+            outputs = expect_tensor(
+                answer.get(f"{name}_{key}"), ex, "the denoiser's output", target.shape
+            )
+            measured[name, key] = psnr(outputs, target)
+        expect(
+            not torch.allclose(answer[f"{name}_denoised"], noisy_in, atol=1e-3),
+            ex,
+            "`denoiser` returns its noisy input unchanged.",
+            "pass the residual model trained above, `denoiser`, not an identity.",
+        )
+        measured[name, "median"] = psnr(median_filter(noisy_in), target)
+        measured[name, "noisy"] = psnr(noisy_in, target)
+    expect(
+        measured["digits", "denoised"] > measured["digits", "untrained"],
+        ex,
+        f"on noisy MNIST digits your denoiser reaches {measured['digits', 'denoised']:.2f} "
+        f"dB, no better than the same architecture untrained "
+        f"({measured['digits', 'untrained']:.2f} dB).",
+        "pass the model trained on MNIST above, `denoiser`.",
+    )
+    return (
+        f"{len(clean)} Fashion-MNIST images with salt-and-pepper {AMOUNT}; on the judge's "
+        f"clothes PSNR noisy {measured['fashion', 'noisy']:.2f} dB, median filter "
+        f"{measured['fashion', 'median']:.2f} dB, MNIST denoiser "
+        f"{measured['fashion', 'denoised']:.2f} dB (on digits: "
+        f"{measured['digits', 'denoised']:.2f} dB)."
+    )
+
+
+@check(
+    "ex-4.1",
+    judge=judge_fashion_denoising,
+    draw_inputs=draw_noisy_images,
+    unavailable=_fashion_unavailable_reason,
+)
 def check_fashion_denoising(
     denoiser: torch.nn.Module,
     fashion_results: dict | None,
     mnist_psnr: float | None = None,
-) -> None:
-    """ex-4.1: the MNIST denoiser applied to Fashion-MNIST with salt-and-pepper noise, PSNRs reported.
-
-    ``fashion_results`` is None when Fashion-MNIST cannot be downloaded: the check then says so and
-    skips, but only if the data set really is unavailable here.
-    """
+    *,
+    inputs,
+):
+    """ex-4.1: the MNIST denoiser applied to Fashion-MNIST with salt-and-pepper noise, PSNRs
+    reported. Runs only where Fashion-MNIST can be loaded (elsewhere the check is skipped)."""
     ex = "ex-4.1"
-    if fashion_results is None:
-        reason = _fashion_unavailable_reason()
-        if reason is not None:
-            skipped(ex, f"{reason}, so there is nothing to check here.")
-            return
-        expect(
-            False,
-            ex,
-            "`fashion_results` is None, but Fashion-MNIST can be loaded here.",
-            "load it with `load_fashion_mnist('test', ...)` and fill in `fashion_results`.",
-        )
+    expect(
+        fashion_results is not None,
+        ex,
+        "`fashion_results` is None, but Fashion-MNIST can be loaded here.",
+        "load it with `load_fashion_mnist('test', ...)` and fill in `fashion_results`.",
+    )
     expect(
         isinstance(fashion_results, dict)
         and all(key in fashion_results for key in KEYS),
@@ -120,68 +229,18 @@ def check_fashion_denoising(
     denoised = expect_tensor(
         fashion_results["denoised"], ex, "fashion_results['denoised']", shape=shape
     )
-    mnist_share = _mnist_share(clean)
     expect(
-        mnist_share < 0.5,
+        isinstance(denoiser, torch.nn.Module),
         ex,
-        f"{mnist_share:.0%} of `fashion_results['clean']` are MNIST digits, not "
-        "Fashion-MNIST clothes.",
-        "load the images with `cu.data.load_fashion_mnist('test', limit=...)`: the point is "
-        "to see what the digit denoiser does to images it has never seen the like of.",
-    )
-    try:
-        fashion = load_fashion_mnist("test").images
-    except DataUnavailable as error:
-        fashion = None
-        unavailable = str(error)
-    expect(
-        fashion is not None,
-        ex,
-        f"`fashion_results` holds images, but Fashion-MNIST cannot be loaded here "
-        f"({unavailable if fashion is None else ''}), so they cannot be Fashion-MNIST.",
-        "when the download fails, set `fashion_results = None`: the check then skips.",
-    )
-    found = _share_found_in(clean, fashion)
-    expect(
-        found == 1.0,
-        ex,
-        f"only {found:.0%} of `fashion_results['clean']` are Fashion-MNIST test images.",
-        "store the clean images exactly as `load_fashion_mnist('test', ...)` returns them "
-        "(no noise, no resizing, no normalisation).",
-    )
-    changed = noisy != clean
-    only_extremes = bool(set(noisy[changed].unique().tolist()) <= {0.0, 1.0})
-    expect(
-        only_extremes,
-        ex,
-        "`noisy` should be `clean` with salt-and-pepper noise: every changed pixel set to 0 "
-        "or 1, but some changed pixels have other values.",
-        f"use `cu.corruption.salt_and_pepper(fashion.images, {AMOUNT}, generator=...)` on "
-        "the clean images you store, not Gaussian noise.",
-    )
-    amount, salt = _salt_and_pepper_amount(clean, noisy)
-    pixels = clean.numel()
-    tolerance = max(0.01, 4 * (AMOUNT * (1 - AMOUNT) / pixels) ** 0.5)
-    expect(
-        abs(amount - AMOUNT) <= tolerance,
-        ex,
-        f"`noisy` looks like salt-and-pepper noise of amount {amount:.3f}, not {AMOUNT}.",
-        f"pass `amount={AMOUNT}` (the share of pixels hit), the amount the MNIST denoiser "
-        "was compared at.",
+        f"`denoiser` should be the trained model, but it is {type(denoiser).__name__}.",
+        "pass `denoiser`, the residual model trained above.",
     )
     expect(
-        abs(salt - 0.5) <= 0.1,
-        ex,
-        f"{salt:.0%} of the hit pixels became white (salt); salt-and-pepper makes half of "
-        "them white and half black.",
-        "use `cu.corruption.salt_and_pepper`, which draws both.",
-    )
-    expected = apply_in_batches(denoiser, noisy)
-    expect(
-        torch.allclose(expected, denoised, atol=1e-4),
+        torch.allclose(apply_in_batches(denoiser, noisy), denoised, atol=1e-4),
         ex,
         "`denoised` is not what the denoiser makes of `noisy`.",
-        "compute it with `apply_in_batches(denoiser, noisy)`, with the model trained on MNIST above.",
+        "compute it with `apply_in_batches(denoiser, noisy)`, with the model trained on "
+        "MNIST above.",
     )
     numbers = {
         "psnr_noisy": psnr(noisy, clean),
@@ -190,10 +249,11 @@ def check_fashion_denoising(
     }
     for key, recomputed in numbers.items():
         _expect_reported(ex, fashion_results, key, recomputed)
-    compared = "" if mnist_psnr is None else f" (on MNIST digits: {mnist_psnr:.2f} dB)"
-    passed(
-        ex,
-        f"{len(clean)} Fashion-MNIST images; PSNR noisy {numbers['psnr_noisy']:.2f} dB, "
-        f"median filter {numbers['psnr_median']:.2f} dB, "
-        f"MNIST denoiser {numbers['psnr_denoised']:.2f} dB{compared}.",
-    )
+    untrained = untrained_copy(denoiser)
+    answer = {"clean": clean, "noisy": noisy}
+    for name in ("fashion", "digits"):
+        answer[f"{name}_denoised"] = apply_in_batches(denoiser, inputs[f"{name}_noisy"])
+        answer[f"{name}_untrained"] = apply_in_batches(
+            untrained, inputs[f"{name}_noisy"]
+        )
+    return answer

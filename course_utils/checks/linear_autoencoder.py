@@ -1,22 +1,34 @@
 """Checks for chapter 1, the linear autoencoder.
 
-ex-1.1 hands over the model's codes and reconstructions of test digits the judge draws, and the
-judge measures them: reconstruction through the 2-D code against the average digit and against an
-untrained model of the same architecture, and how well the codes separate the digits.
+ex-1.1 hands over the model's codes, its reconstructions through them and its forward pass for
+test digits the judge draws. The judge measures them: the reconstruction error must close a good
+part of the gap between drawing the average digit (what an untrained or barely trained model
+does, or worse) and PCA's 2-D reconstruction of the same digits (the best a linear 2-D projection
+can do), the forward pass must be that reconstruction, and the codes must tell the digits apart
+clearly better than chance.
 """
 
 from __future__ import annotations
 
 import torch
+from sklearn.decomposition import PCA
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from ..metrics import mse
 from ..training import apply_in_batches
 from . import expect, expect_tensor
 from .protocol import check
 
 CHANCE = 0.1  # ten digit classes
 JUDGED_IMAGES = 500  # test digits the judge draws for ex-1.1
+# Share of the way from the average digit's MSE to PCA's 2-D MSE that the model must cover.
+# Trained as the task says, the model covers 0.6-0.8 at the tiny scale and about 0.33 at the
+# book's (smaller steps); an untrained model, one stopped after a few epochs or one trained
+# with fit's default learning rate at the tiny scale covers less than nothing.
+GAP_CLOSED = 0.15
+# The codes' 5-NN accuracy must cover this share of the way from chance to PCA's codes'.
+KNN_SHARE = 0.4
 
 
 def knn_accuracy(codes: torch.Tensor, labels: torch.Tensor, folds: int = 3) -> float:
@@ -36,16 +48,14 @@ def draw_test_digits(generator: torch.Generator, count: int = JUDGED_IMAGES):
     return {"images": test.images[chosen], "labels": test.labels[chosen]}
 
 
-def untrained_reconstruction_mse(images: torch.Tensor, seeds=range(3)) -> float:
-    """The best reconstruction MSE of a few untrained 2-D linear autoencoders: what no training gives."""
-    from ..metrics import mse
-    from ..models.linear import LinearAutoencoder
-
-    errors = []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        errors.append(mse(apply_in_batches(LinearAutoencoder(2), images), images))
-    return min(errors)
+def pca_2d(images: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """PCA's 2-D codes of ``images``, fitted on these very images, and its reconstruction MSE:
+    the best any 2-D linear projection (with an affine decoder) reconstructs them."""
+    flat = images.flatten(start_dim=1).double().numpy()
+    pca = PCA(n_components=2, random_state=0).fit(flat)
+    codes = pca.transform(flat)
+    rebuilt = torch.from_numpy(pca.inverse_transform(codes)).float()
+    return torch.from_numpy(codes).float(), mse(rebuilt, images.flatten(start_dim=1))
 
 
 def judge_latent_2d(answer, inputs) -> str:
@@ -55,38 +65,56 @@ def judge_latent_2d(answer, inputs) -> str:
     reconstructions = expect_tensor(
         answer.get("reconstructions"), ex, "reconstructions", shape=tuple(images.shape)
     )
-    from ..metrics import mse
-
+    outputs = expect_tensor(
+        answer.get("outputs"), ex, "model_2d(images)", shape=tuple(images.shape)
+    )
+    expect(
+        torch.allclose(outputs, reconstructions, atol=1e-4),
+        ex,
+        "`model_2d(images)` is not `model_2d.decode(model_2d.encode(images))`: the forward "
+        "pass does not go through the 2-D code.",
+        "use `cu.models.linear.LinearAutoencoder(bottleneck=2)` as it is; its `forward` "
+        "encodes, then decodes.",
+    )
     reconstruction_mse = mse(reconstructions, images)
     mean_image_mse = float(images.var(dim=0, unbiased=False).mean())
-    untrained_mse = untrained_reconstruction_mse(images)
+    pca_codes, pca_mse = pca_2d(images)
+    closed = (mean_image_mse - reconstruction_mse) / (mean_image_mse - pca_mse)
     expect(
-        reconstruction_mse < mean_image_mse and reconstruction_mse < untrained_mse,
+        closed >= GAP_CLOSED,
         ex,
-        f"decoding the 2-D codes gives a reconstruction MSE of {reconstruction_mse:.4f}: no "
-        f"better than drawing the average digit for every image ({mean_image_mse:.4f}) or an "
-        f"untrained model of the same architecture ({untrained_mse:.4f}).",
-        "train `model_2d` with `cu.training.fit` before encoding, with the chapter's `LR`.",
+        f"decoding the 2-D codes gives a reconstruction MSE of {reconstruction_mse:.4f}. "
+        f"Drawing the average digit for every image gives {mean_image_mse:.4f}, and PCA's "
+        f"2-D reconstruction of the same digits {pca_mse:.4f}; your model covers "
+        f"{closed:.0%} of the way from the first to the second, less than the "
+        f"{GAP_CLOSED:.0%} a model trained as the task says covers.",
+        "train `model_2d` with `cu.training.fit` on `train.images` before encoding, for "
+        "`EPOCHS_2D` epochs and with `lr=LR` (at the tiny scale `LR` is not fit's "
+        "default learning rate).",
     )
     accuracy = knn_accuracy(codes, labels)
+    pca_accuracy = knn_accuracy(pca_codes, labels)
+    bar = CHANCE + KNN_SHARE * (pca_accuracy - CHANCE)
     expect(
-        accuracy > 2 * CHANCE,
+        accuracy > bar,
         ex,
-        f"a nearest-neighbour classifier on your codes is right {accuracy:.0%} of the time, "
-        f"hardly better than guessing ({CHANCE:.0%}).",
+        f"a nearest-neighbour classifier on your codes is right {accuracy:.0%} of the "
+        f"time: guessing is right {CHANCE:.0%} of the time, PCA's 2-D codes "
+        f"{pca_accuracy:.0%}, and the bar is {bar:.0%}.",
         "the codes should come from the trained encoder, `model_2d.encode`.",
     )
     return (
-        f"codes of shape {tuple(codes.shape)}, reconstruction MSE {reconstruction_mse:.4f} "
-        f"< {mean_image_mse:.4f} (average digit) and {untrained_mse:.4f} (untrained), "
-        f"digits told apart by 5-NN {accuracy:.0%} of the time."
+        f"codes of shape {tuple(codes.shape)}; reconstruction MSE {reconstruction_mse:.4f}, "
+        f"{closed:.0%} of the way from the average digit ({mean_image_mse:.4f}) to PCA "
+        f"({pca_mse:.4f}); digits told apart by 5-NN {accuracy:.0%} of the time (PCA: "
+        f"{pca_accuracy:.0%})."
     )
 
 
 @check("ex-1.1", judge=judge_latent_2d, draw_inputs=draw_test_digits)
 def check_latent_2d(model, codes, images, labels, *, inputs):
     """ex-1.1: ``codes`` are the trained 2-D encoder's codes of ``images``; hands over the
-    model's codes and its reconstructions through them for the judge's digits."""
+    model's codes, its reconstructions through them and its outputs for the judge's digits."""
     ex = "ex-1.1"
     codes = expect_tensor(codes, ex, "codes_2d", shape=(len(images), 2))
     expect(
@@ -105,4 +133,5 @@ def check_latent_2d(model, codes, images, labels, *, inputs):
     )
     judged = apply_in_batches(model.encode, inputs["images"], module=model)
     reconstructions = apply_in_batches(model.decode, judged, module=model)
-    return {"codes": judged, "reconstructions": reconstructions}
+    outputs = apply_in_batches(model, inputs["images"])
+    return {"codes": judged, "reconstructions": reconstructions, "outputs": outputs}
