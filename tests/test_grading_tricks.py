@@ -191,7 +191,7 @@ def tricks(stand_in, paths: list[str]) -> dict:
         "thread": on_wrong(THREAD),
         "exit_early": with_answer(stand_in, "import os\n\nos._exit(0)"),
         "printer": with_answer(
-            stand_in, "for _ in range(10**6):\n    print('x' * 1000)"
+            stand_in, "for _ in range(10**5):\n    print('x' * 1000)"
         ),
         **{
             name: with_answer(

@@ -48,9 +48,16 @@ class Check:
     # Why the check cannot run here (e.g. its data set cannot be downloaded), or None.
     # Decided by the judging side: a notebook cannot declare itself skipped.
     unavailable: Callable[[], str | None] | None = None
+    # Drawn inputs only the judge sees (e.g. the labels of the drawn digits): never handed to
+    # ``hand_over``, in the grader's sandbox or in a self-check.
+    private: tuple[str, ...] = ()
 
     def inputs(self, generator: torch.Generator) -> Tensors:
         return {} if self.draw_inputs is None else self.draw_inputs(generator)
+
+    def handed_in(self, inputs: Tensors) -> Tensors:
+        """The inputs ``hand_over`` may see: all but the private ones."""
+        return {k: v for k, v in inputs.items() if k not in self.private}
 
     def __call__(self, *args, **kwargs) -> None:
         from . import passed, skipped
@@ -64,7 +71,7 @@ class Check:
                 skipped(self.exercise, reason)
                 return
             inputs = self.inputs(torch.Generator().manual_seed(SELF_CHECK_SEED))
-        answer = self.hand_over(*args, inputs=inputs, **kwargs)
+        answer = self.hand_over(*args, inputs=self.handed_in(inputs), **kwargs)
         if folder:
             save_tensors(answer, self.path(folder, "answers"))
             print(f"{self.exercise}: answer handed over to the grader")
@@ -81,6 +88,7 @@ def check(
     judge: Callable[[Tensors, Tensors], str],
     draw_inputs: Callable[[torch.Generator], Tensors] | None = None,
     unavailable: Callable[[], str | None] | None = None,
+    private: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Tensors]], Check]:
     """Decorator: the decorated function is the check's ``hand_over``; its name, the check's."""
 
@@ -92,6 +100,7 @@ def check(
             judge,
             draw_inputs,
             unavailable,
+            tuple(private),
         )
 
     return make

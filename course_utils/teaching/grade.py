@@ -227,9 +227,8 @@ def grade_notebook(
                     if run.skip_reason(check) is None:
                         generator = torch.Generator().manual_seed(secrets.randbits(63))
                         inputs[check] = check.inputs(generator)
-                        save_tensors(
-                            inputs[check], check.path(job / "handover", "inputs")
-                        )
+                        path = check.path(job / "handover", "inputs")
+                        save_tensors(check.handed_in(inputs[check]), path)
         paths = run.sandbox.paths(job)
         command = ["-m", "course_utils.teaching.harness"]
         command += [
@@ -278,35 +277,28 @@ def verdicts(pairs, report, answers: Path, inputs, run: Run, timeout: float) -> 
             found = [("missing", f"{exercise}: its check cell is missing")]
         elif cell.problem:
             found = [("error", cell.problem)]
-        elif (
-            index in errors
-        ):  # the check cell raised: its own error decides, never a pass
-            name, message = errors[index]
-            status = "fail" if name == "CheckFailed" else "error"
-            found = [
-                (
-                    status,
-                    message if status == "fail" else f"{exercise}: {name}: {message}",
-                )
-            ]
-        elif index >= ran:
-            status = "timeout" if stopped == "timeout" else "error"
-            found = [
-                (
-                    status,
-                    f"{exercise}: the notebook stopped before this check ({notes[0]})",
-                )
-            ]
         for check in cell.checks if not found else []:
             reason = run.skip_reason(check)
             if reason:
                 found.append(("skipped", f"⚠ {exercise} skipped: {reason}"))
-                continue
-            status, message = judge(check, answers, inputs[check])
-            if status == "missing":
-                status = "error"
-                message += " (did the notebook replace the check function?)"
-            found.append((status, message))
+            elif (
+                index in errors
+            ):  # the check cell raised: its error decides, never a pass
+                name, message = errors[index]
+                if name == "CheckFailed":
+                    found.append(("fail", message))
+                else:
+                    found.append(("error", f"{exercise}: {name}: {message}"))
+            elif index >= ran:
+                status = "timeout" if stopped == "timeout" else "error"
+                why = f"{exercise}: the notebook stopped before this check ({notes[0]})"
+                found.append((status, why))
+            else:
+                status, message = judge(check, answers, inputs[check])
+                if status == "missing":
+                    status = "error"
+                    message += " (did the notebook replace the check function?)"
+                found.append((status, message))
         for status, message in found:
             per_exercise[exercise].append(status)
             messages[exercise].append(message)

@@ -91,9 +91,19 @@ def bwrap_arguments(job: Path, root: bool) -> list[str]:
     args = ["bwrap", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     args += ["--unshare-cgroup-try"] + ([] if root else ["--unshare-user"])
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
-    args += ["--size", str(2**30), "--tmpfs", "/tmp"]
-    made = {"/", "/tmp", "/dev", "/proc"}
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+    ]
+    args += ["--perms", "1777", "--size", str(2**30), "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--dir", "/home"]
+    made = {"/", "/tmp", "/dev", "/proc", "/home"}
     binds = read_only_binds()
     for source, destination in binds:
         for parent in reversed(Path(destination).parents):
@@ -332,6 +342,8 @@ class Sandbox:
             "        open(path).read(); print('read', path); sys.exit(1)\n"
             "    except OSError: pass\n"
             "assert os.getuid() != 0, 'root'\n"
+            "open(os.path.join(os.environ['TMPDIR'], 'x'), 'w').write('x')\n"
+            "open(os.path.join(os.environ['HOME'], 'x'), 'w').write('x')\n"
             "open('/output/report.json', 'w').write('ok')\n"
         )
         self.run(job, 0, 60, ["-c", code, str(secret), "/etc/shadow"])
