@@ -288,6 +288,9 @@ def graded(tmp_path_factory):
     nbformat.write(
         with_answer(stand_in, WRONG), submissions / f"{formula}_{CHAPTER_1}.ipynb"
     )
+    again = root / "again"  # the second run: the teacher's notebook alone
+    again.mkdir()
+    shutil.copy(ann, again / ann.name)
     before = tree(root, BOOK)
     env = tiny_env(
         COURSE_OFFLINE="1", PYTHONPATH=str(package), COURSE_DATA_DIR=str(data)
@@ -295,9 +298,6 @@ def graded(tmp_path_factory):
     started = time.monotonic()
     rows = grade(root, submissions, out, env, "--feedback", str(root / "feedback"))
     seconds = time.monotonic() - started
-    again = root / "again"
-    again.mkdir()
-    shutil.copy(ann, again / ann.name)
     second = grade(root, again, root / "again.csv", env)
     after = tree(root, BOOK)
     return rows, second, before, after, root, seconds, formula

@@ -229,6 +229,9 @@ def grade_notebook(
                         inputs[check] = check.inputs(generator)
                         path = check.path(job / "handover", "inputs")
                         save_tensors(check.handed_in(inputs[check]), path)
+                        path.chmod(
+                            0o644
+                        )  # safetensors writes 0600: the sandbox reads it
         paths = run.sandbox.paths(job)
         command = ["-m", "course_utils.teaching.harness"]
         command += [
