@@ -191,7 +191,7 @@ def tricks(stand_in, paths: list[str]) -> dict:
         "thread": on_wrong(THREAD),
         "exit_early": with_answer(stand_in, "import os\n\nos._exit(0)"),
         "printer": with_answer(
-            stand_in, "for _ in range(10**5):\n    print('x' * 1000)"
+            stand_in, "for _ in range(10**4):\n    print('x' * 1000)"
         ),
         **{
             name: with_answer(
@@ -235,7 +235,8 @@ def tree(*folders):
 def grade(root, submissions, out, env, *extra):
     command = [sys.executable, "-m", "course_utils.grade", str(submissions)]
     command += ["--book", str(root / "book"), "--out", str(out), "--jobs", "2"]
-    command += ["--timeout", "90", "--memory", "3", "--quiet", *extra]
+    # no attack loops forever: the limit only matters on a busy machine
+    command += ["--timeout", "300", "--memory", "3", "--quiet", *extra]
     started = time.monotonic()
     result = subprocess.run(
         command, cwd=submissions, env=env, capture_output=True, text=True, timeout=1800
@@ -316,13 +317,23 @@ def test_no_attack_passes_and_every_right_answer_does(graded):
 def test_each_attack_gets_its_status(graded):
     rows, *_ = graded
     statuses = {student: row["ex-1.1"] for student, row in rows.items()}
-    print(statuses)
-    assert statuses["retag"] == "missing"
-    assert statuses["printer"] in {"pass", "fail"} or True  # see the notes below
-    for name in attacks.CRAFTED:
-        assert statuses[name] in {"error", "fail"}, (name, rows[name]["notes"])
+    expected = dict.fromkeys(statuses, "fail")  # the real check ran on the wrong answer
+    expected.update(ann="pass", bea="pass", retag="missing", answer_symlink="error")
+    # the kernel, or the runner beside it, ended: the check never handed anything over
+    expected.update(
+        exit_early="error", fork_exec="error", pidfd="error", printer="error"
+    )
     for name in ["answer_huge", "answer_pickle", "answer_zip", "answer_huge_header"]:
-        assert "refused" in rows[name]["notes"], rows[name]["notes"]
+        expected[name] = "error"
+        assert "answer handed over was refused" in rows[name]["notes"], rows[name][
+            "notes"
+        ]
+    expected["answer_header_length"] = "error"
+    # the machine's limits may end the kernel itself rather than its children
+    for name in ["fork_memory", "processes"]:
+        if statuses[name] == "error":
+            expected[name] = "error"
+    assert statuses == expected
 
 
 def test_the_notes_say_what_happened(graded):
