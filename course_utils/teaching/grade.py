@@ -407,9 +407,15 @@ def grade_named(submissions_dir, teachers, timeout, run, jobs, log, progress):
     for path, student, chapter in named:
         row = rows.setdefault(student, Row(student))
         if chapter is None:
+            match = DOWNLOADED.fullmatch(path.name)
+            example = f"{student}_{next(iter(teachers), '01_name')}"
+            if (
+                match and match["stem"] in teachers
+            ):  # a chapter's name, but no student's
+                example = f"STUDENT_{match['stem']}"
             row.notes.append(
                 f"{path.name}: the name should be STUDENT_<chapter>.ipynb with a chapter of the "
-                f"book, e.g. {student}_{next(iter(teachers), '01_name')}.ipynb; not graded"
+                f"book, e.g. {example}.ipynb; not graded"
             )
         elif (student, chapter) in seen:
             row.notes.append(
