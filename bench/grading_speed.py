@@ -89,18 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs: should be at least 1, got {args.jobs}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     seconds, passed, graded = grade_class(args.n, args.chapter, args.jobs, args.timeout)
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     per_notebook = seconds / args.n
     busy = (
         "other work shared the CPU and the times are inflated"
-        if load > default_jobs()
+        if max(load, load_after) > default_jobs()
         else "the machine was otherwise idle"
     )
     print("## Grading speed\n")
     print(
         f"`python bench/grading_speed.py --n {args.n} --chapter {args.chapter} "
         f"--jobs {args.jobs}`: {args.n} copies of the teacher's `{args.chapter}` graded at the "
-        f"tiny scale, {args.jobs} at a time, on {default_jobs()} cores (load average "
-        f"{load:.1f} when it started: {busy}).\n"
+        f"tiny scale, {args.jobs} at a time, on {default_jobs()} cores, each in its sandbox "
+        f"(load average {load:.1f} when it started and {load_after:.1f} when it ended: "
+        f"{busy}).\n"
     )
     print("| notebooks | jobs | wall time | per notebook | passed every check |")
     print("|---|---|---|---|---|")

@@ -1,77 +1,44 @@
-"""The grader: every kind of submission gets its row, and the others are still graded.
+"""The grader: names, the CSV, the trusted side's readers, and chapter 1 graded end to end.
 
-A toy chapter (kernels that start in a second) covers each status; then the real chapter 1 is graded
-end to end through the command line, two notebooks at a time: the teacher's own notebook (which
-proves it passes all its checks), a partly wrong one, a broken file, one that loops forever, a
-right answer written differently, and one that defines its own check function instead of an
-answer. The tricks a student might try are in ``test_grading_tricks.py``.
+The unit tests need no sandbox. The end-to-end test grades the real chapter 1 through the command
+line in bubblewrap, two notebooks at a time: the teacher's own notebook (which proves it passes
+all its checks), a wrong answer, a broken file, one that loops forever, a right answer written
+differently, one that defines its own check function instead of an answer, and names that a
+browser or Colab give a download. The attacks are in ``test_grading_tricks.py``.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import os
 import subprocess
 import sys
 import time
 
 import nbformat
 import pytest
+import torch
 from conftest import BOOK, ROOT, tiny_env
-from nbformat.v4 import new_code_cell, new_notebook
+from grading_attacks import require_sandbox
+from safetensors.torch import save_file
 
+from course_utils.checks.linear_autoencoder import check_latent_2d
+from course_utils.checks.protocol import load_answer
 from course_utils.teaching.exercises import SOLUTION, exercise_id, read_notebook, tags
-from course_utils.teaching.grade import main, split_name, worst
-from course_utils.teaching.student import make_student_copy
+from course_utils.teaching.grade import (
+    main,
+    read_report,
+    split_name,
+    spreadsheet_safe,
+    worst,
+)
+from course_utils.teaching.trusted_checks import chapter_plan
 
 CHAPTER_1 = BOOK / "01_linear_autoencoder.ipynb"
 # seconds per notebook: chapter 1 takes 20-30 s at the tiny scale on 2 idle cores; the looping
 # submission spends all of it, so it sets most of the test's time
 TIME_LIMIT = 90
-# seconds per toy notebook: it starts a kernel and imports torch (5-15 s on a busy machine)
-TOY_LIMIT = 45
-
-
-def check(exercise: str, condition: str) -> str:
-    return (
-        f'expect({condition}, "{exercise}", "`{condition}` should hold.", "read the exercise again.")\n'
-        f'passed("{exercise}", "{condition}")'
-    )
-
-
-def toy_chapter():
-    """ex-1.1 with one check, ex-1.2 with two, ex-1.3 whose check is always skipped here."""
-    return new_notebook(
-        cells=[
-            new_code_cell("from course_utils.checks import expect, passed, skipped"),
-            new_code_cell(
-                "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
-                metadata={"tags": ["solution", "ex-1.1"]},
-            ),
-            new_code_cell(
-                check("ex-1.1", "answer == 42"), metadata={"tags": ["check", "ex-1.1"]}
-            ),
-            new_code_cell(
-                "### BEGIN SOLUTION\nwords = ['a', 'b']\n### END SOLUTION",
-                metadata={"tags": ["solution", "ex-1.2"]},
-            ),
-            new_code_cell(
-                check("ex-1.2", "len(words) == 2"),
-                metadata={"tags": ["check", "ex-1.2"]},
-            ),
-            new_code_cell(
-                check("ex-1.2", "words[0] == 'a'"),
-                metadata={"tags": ["check", "ex-1.2"]},
-            ),
-            new_code_cell(
-                "### BEGIN SOLUTION\npass\n### END SOLUTION",
-                metadata={"tags": ["solution", "ex-1.3"]},
-            ),
-            new_code_cell(
-                'skipped("ex-1.3", "its data set cannot be downloaded here.")',
-                metadata={"tags": ["check", "ex-1.3"]},
-            ),
-        ]
-    )
 
 
 def solution_cell(notebook, exercise: str):
@@ -81,22 +48,18 @@ def solution_cell(notebook, exercise: str):
 
 
 def edited(notebook, exercise: str, old: str, new: str):
-    """``notebook`` with ``old`` replaced by ``new`` in the exercise's solution cell (which must hold it)."""
+    """``notebook`` with ``old`` replaced by ``new`` in the exercise's solution cell."""
     notebook = nbformat.from_dict(notebook)
     cell = solution_cell(notebook, exercise)
-    assert old in cell.source, (
-        f"the fixture expects {old!r} in the {exercise} solution: update the test"
-    )
+    assert old in cell.source, f"the fixture expects {old!r} in the {exercise} solution"
     cell.source = cell.source.replace(old, new)
     return notebook
 
 
 def answer_region(notebook, exercise: str) -> str:
     source = solution_cell(notebook, exercise).source
-    return source[
-        source.index("### BEGIN SOLUTION") : source.index("### END SOLUTION")
-        + len("### END SOLUTION")
-    ]
+    end = source.index("### END SOLUTION") + len("### END SOLUTION")
+    return source[source.index("### BEGIN SOLUTION") : end]
 
 
 def read_csv(path):
@@ -104,17 +67,19 @@ def read_csv(path):
         return list(csv.DictReader(file))
 
 
-def test_split_name():
+def test_split_name_recognises_downloads():
     chapters = ["01_linear_autoencoder", "02_conv_arithmetic"]
-    assert split_name(ROOT / "ann_lee_02_conv_arithmetic.ipynb", chapters) == (
-        "ann_lee",
-        "02_conv_arithmetic",
-    )
-    assert split_name(ROOT / "01_linear_autoencoder.ipynb", chapters) == (
-        "01_linear_autoencoder",
-        None,
-    )
-    assert split_name(ROOT / "bob_03_other.ipynb", chapters) == ("bob_03_other", None)
+    cases = {
+        "ann_lee_02_conv_arithmetic.ipynb": ("ann_lee", "02_conv_arithmetic"),
+        "Copy of alice_01_linear_autoencoder.ipynb": ("alice", "01_linear_autoencoder"),
+        "alice_01_linear_autoencoder (1).ipynb": ("alice", "01_linear_autoencoder"),
+        "Copy_of_bob_01_linear_autoencoder(2).ipynb": ("bob", "01_linear_autoencoder"),
+        "01_linear_autoencoder.ipynb": ("01_linear_autoencoder", None),
+        "Copy of 01_linear_autoencoder.ipynb": ("Copy of 01_linear_autoencoder", None),
+        "bob_03_other.ipynb": ("bob_03_other", None),
+    }
+    for name, expected in cases.items():
+        assert split_name(ROOT / name, chapters) == expected, name
 
 
 def test_an_exercise_passes_only_when_all_its_checks_pass():
@@ -124,92 +89,107 @@ def test_an_exercise_passes_only_when_all_its_checks_pass():
     assert worst(["fail", "missing"]) == "missing"
 
 
-def test_every_kind_of_toy_submission_gets_its_row(tmp_path, capsys):
-    book, submissions = tmp_path / "book", tmp_path / "submissions"
-    book.mkdir(), submissions.mkdir()
-    toy = toy_chapter()
-    nbformat.write(toy, book / "01_toy.ipynb")
+def test_spreadsheet_formulas_are_neutralised():
+    for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1"]:
+        assert spreadsheet_safe(text) == "'" + text
+    assert spreadsheet_safe("alice") == "alice" and spreadsheet_safe(3) == "3"
 
-    def hand_in(name, notebook):
-        nbformat.write(notebook, submissions / f"{name}_01_toy.ipynb")
 
-    hand_in("ann", toy)
-    tampered = edited(toy, "ex-1.1", "answer = 42", "answer = 41")
-    tampered.cells[
-        2
-    ].source = (
-        'passed("ex-1.1", "trust me")'  # the grader runs the teacher's check instead
+def test_the_plan_finds_the_checks_each_check_cell_calls():
+    plan = chapter_plan(read_notebook(CHAPTER_1))
+    assert [(cell.exercise, cell.checks, cell.problem) for cell in plan] == [
+        ("ex-1.1", [check_latent_2d], None)
+    ]
+
+
+def write(path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_the_answer_reader_takes_tensors_only(tmp_path):
+    good = tmp_path / "good.safetensors"
+    save_file({"codes": torch.arange(6.0).reshape(3, 2)}, good)
+    assert torch.equal(
+        load_answer(tmp_path, "good.safetensors")["codes"].flatten(), torch.arange(6.0)
     )
-    hand_in("ben", tampered)
-    broken_setup = nbformat.from_dict(toy)
-    broken_setup.cells[0].source = (
-        "import no_such_module\n" + broken_setup.cells[0].source
-    )
-    del broken_setup.cells[5]  # and the second check of ex-1.2 is lost
-    hand_in("cal", broken_setup)
-    hand_in("dan", make_student_copy(toy))
-    hand_in(
-        "eve", edited(toy, "ex-1.2", "words = ['a', 'b']", "import os\nos._exit(1)")
-    )
-    hand_in("fay", edited(toy, "ex-1.2", "words = ['a', 'b']", "while True:\n    pass"))
-    (submissions / "gil_01_toy.ipynb").write_text('{"cells": [')
-    nbformat.write(toy, submissions / "hal_homework.ipynb")  # names no chapter
-    (submissions / "notes.txt").write_text("not a notebook: ignored")
-
-    started = time.monotonic()
-    out, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
-    argv = [str(submissions), "--book", str(book), "--out", str(out), "--quiet"]
-    argv += ["--timeout", str(TOY_LIMIT), "--jobs", "2", "--feedback", str(feedback)]
-    assert main(argv) == 0
-    print(f"graded the toy submissions in {time.monotonic() - started:.0f} s")
-    printed = capsys.readouterr().out
-
-    rows = {row.pop("student"): row for row in read_csv(out)}
-    table = {
-        student: [row["ex-1.1"], row["ex-1.2"], row["ex-1.3"], row["total"]]
-        for student, row in rows.items()
+    header = json.dumps(
+        {
+            "x": {
+                "dtype": "F32",
+                "shape": [10**9, 10**9],
+                "data_offsets": [0, 4 * 10**18],
+            }
+        }
+    ).encode()
+    crafted = {
+        "huge": b"\0" * (2 * 2**20),
+        "pickle": __import__("pickle").dumps({"x": os.system}),
+        "length": (2**62).to_bytes(8, "little") + b"{}",
+        "claims": len(header).to_bytes(8, "little") + header,
+        "complex": good.read_bytes().replace(b'"F32"', b'"C64"'),
+        "text": b"hello, world",
     }
-    assert table == {
-        "ann": ["pass", "pass", "skipped", "2"],
-        "ben": ["fail", "pass", "skipped", "1"],
-        "cal": ["pass", "missing", "skipped", "1"],
-        "dan": ["error", "error", "skipped", "0"],
-        "eve": ["pass", "error", "error", "1"],
-        "fay": ["pass", "timeout", "timeout", "1"],
-        "gil": ["invalid", "invalid", "invalid", "0"],
-        "hal_homework": ["missing", "missing", "missing", "0"],
-    }
-    assert "ex-1.1 not passed yet: `answer == 42` should hold." in rows["ben"]["notes"]
-    assert "cell 0 raised ModuleNotFoundError" in rows["cal"]["notes"]
-    assert "ex-1.2: its check cell is missing" in rows["cal"]["notes"]
-    assert (
-        "NotImplementedError: ex-1.1: write your solution here" in rows["dan"]["notes"]
-    )
-    assert "the kernel died in cell 3" in rows["eve"]["notes"]
-    assert f"stopped by the {TOY_LIMIT} s time limit in cell 3" in rows["fay"]["notes"]
-    assert "not a valid notebook" in rows["gil"]["notes"]
-    assert (
-        "hal_homework.ipynb: the name should be STUDENT_<chapter>.ipynb"
-        in rows["hal_homework"]["notes"]
-    )
-    assert (
-        "student       ex-1.1   ex-1.2   ex-1.3   total\n"
-        "ann           pass     pass     skipped  2/3\n"
-        "ben           fail     pass     skipped  1/3\n"
-        "cal           pass     missing  skipped  1/3\n"
-        "dan           error    error    skipped  0/3\n"
-        "eve           pass     error    error    1/3\n"
-        "fay           pass     timeout  timeout  1/3\n"
-        "gil           invalid  invalid  invalid  0/3\n"
-        "hal_homework  missing  missing  missing  0/3\n"
-    ) in printed
+    zipped = tmp_path / "zip"
+    torch.save({"x": torch.zeros(2)}, zipped)
+    crafted["zip"] = zipped.read_bytes()
+    for name, data in crafted.items():
+        write(tmp_path / "answers" / name, data)
+        with pytest.raises(ValueError):
+            load_answer(tmp_path / "answers", name, max_bytes=2**20)
+    (tmp_path / "answers" / "link").symlink_to(good)
+    (tmp_path / "answers" / "folder").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(tmp_path / "answers" / "fifo")
+    for relative in ["link", "folder/good.safetensors", "fifo", "absent"]:
+        with pytest.raises((ValueError, FileNotFoundError)):
+            load_answer(tmp_path / "answers", relative)
 
-    assert sorted(p.name for p in feedback.iterdir()) == [f"{s}.md" for s in rows]
-    ben = (feedback / "ben.md").read_text()
-    assert "## ex-1.1: fail" in ben and "Hint: read the exercise again." in ben
-    assert "## ex-1.2: pass" in ben and "len(words) == 2" in ben
-    assert "## ex-1.1: error" in (feedback / "dan.md").read_text()
-    assert "NotImplementedError" in (feedback / "dan.md").read_text()
+
+def test_the_runner_report_is_read_without_trusting_it(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "ran": 99,
+                "stopped": "=1+1",
+                "done": True,
+                "errors": {"1": ["E" * 500, "x\ny" * 999]},
+            }
+        )
+    )
+    read = read_report(report, cells=3)
+    assert read["ran"] == 3 and read["stopped"] is None
+    name, message = read["errors"][1]
+    assert len(name) <= 80 and len(message) <= 400 and "\n" not in message
+    report.write_text("[1, 2")
+    assert read_report(report, cells=3)["stopped"].startswith(
+        "the notebook's run ended"
+    )
+    report.unlink()
+    report.symlink_to("/etc/passwd")
+    assert read_report(report, cells=3)["errors"] == {}
+
+
+def test_a_student_self_check_prints_the_same_lines(monkeypatch, capsys):
+    """In Colab (no COURSE_HANDOVER_DIR) a check judges in the notebook and prints its verdict."""
+    monkeypatch.delenv("COURSE_HANDOVER_DIR", raising=False)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    from course_utils.data import load_mnist
+    from course_utils.models.linear import LinearAutoencoder
+    from course_utils.training import apply_in_batches, fit
+
+    train, test = load_mnist("train", limit=1000), load_mnist("test", limit=200)
+    torch.manual_seed(0)
+    model = LinearAutoencoder(bottleneck=2)
+    fit(model, train.images, epochs=12, batch_size=32, lr=1e-2, progress=False)
+    codes = apply_in_batches(model.encode, test.images, module=model)
+    check_latent_2d(model, codes, test.images, test.labels)
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith("✔ ex-1.1 passed: codes of shape")
+    )
 
 
 def test_bad_usage_names_the_argument(tmp_path, capsys):
@@ -218,7 +198,6 @@ def test_bad_usage_names_the_argument(tmp_path, capsys):
         ([str(tmp_path), "--timeout", "0"], "--timeout"),
         ([str(tmp_path), "--jobs", "0"], "--jobs"),
         ([str(tmp_path), "--memory", "-1"], "--memory"),
-        ([str(tmp_path), "--max-output", "0"], "--max-output"),
         ([str(tmp_path), "--book", str(tmp_path / "nobook")], "book_dir"),
     ]:
         with pytest.raises(SystemExit) as exit_info:
@@ -226,26 +205,35 @@ def test_bad_usage_names_the_argument(tmp_path, capsys):
         assert exit_info.value.code == 2 and name in capsys.readouterr().err
 
 
+def test_without_bubblewrap_the_grader_says_what_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    assert main([str(tmp_path), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert (
+        "\n" not in error
+        and "apt-get install bubblewrap" in error
+        and "--no-sandbox" in error
+    )
+
+
 @pytest.fixture(scope="module")
 def chapter_1_submissions(tmp_path_factory):
-    """The six fixture submissions, built from the current chapter 1 so that they never go stale."""
+    """The fixture submissions, built from the current chapter 1 so that they never go stale."""
     folder = tmp_path_factory.mktemp("submissions")
     teacher = read_notebook(CHAPTER_1)
     region = answer_region(teacher, "ex-1.1")
+    encode = "codes_2d = cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)"
     nbformat.write(teacher, folder / "alice_01_linear_autoencoder.ipynb")
     nbformat.write(
         edited(
-            teacher,
-            "ex-1.1",
-            "codes_2d = cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)",
-            "codes_2d = torch.zeros(len(test.images), 2)",
+            teacher, "ex-1.1", encode, "codes_2d = torch.zeros(len(test.images), 2)"
         ),
         folder / "bob_01_linear_autoencoder.ipynb",
     )
     text = CHAPTER_1.read_text()
-    (folder / "carol_01_linear_autoencoder.ipynb").write_text(
-        text[: len(text) // 2]
-    )  # cut off mid-upload
+    (folder / "carol_01_linear_autoencoder.ipynb").write_text(text[: len(text) // 2])
     nbformat.write(
         edited(teacher, "ex-1.1", region, "while True:  # never ends\n    pass"),
         folder / "dave_01_linear_autoencoder.ipynb",
@@ -255,13 +243,13 @@ def chapter_1_submissions(tmp_path_factory):
         edited(
             teacher,
             "ex-1.1",
-            "codes_2d = cu.training.apply_in_batches(model_2d.encode, test.images, module=model_2d)",
+            encode,
             "with torch.no_grad():\n"
             "    model_2d.eval()\n"
             "    latent = model_2d.encode(test.images.to(device)).cpu()\n"
             "codes_2d = latent",
         ),
-        folder / "erin_01_linear_autoencoder.ipynb",
+        folder / "Copy of erin_01_linear_autoencoder.ipynb",
     )
     # no answer, and a check function of the same name that prints the pass line
     nbformat.write(
@@ -269,52 +257,35 @@ def chapter_1_submissions(tmp_path_factory):
             teacher,
             "ex-1.1",
             region,
-            "def check_latent_2d(*args, **kwargs):\n"
-            "    print('✔ ex-1.1 passed: trust me')",
+            "def check_latent_2d(*args, **kwargs):\n    print('✔ ex-1.1 passed: trust me')",
         ),
-        folder / "frank_01_linear_autoencoder.ipynb",
+        folder / "frank_01_linear_autoencoder (1).ipynb",
     )
+    nbformat.write(teacher, folder / "Copy of 01_linear_autoencoder.ipynb")  # whose?
     return folder
 
 
 def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
+    require_sandbox()
     out = tmp_path / "grades.csv"
-    command = [
-        sys.executable,
-        "-m",
-        "course_utils.grade",
-        str(chapter_1_submissions),
-        "--out",
-        str(out),
-        "--timeout",
-        str(TIME_LIMIT),
-        "--jobs",
-        "2",
-    ]
+    command = [sys.executable, "-m", "course_utils.grade", str(chapter_1_submissions)]
+    command += ["--out", str(out), "--timeout", str(TIME_LIMIT), "--jobs", "2"]
+    command += ["--feedback", str(tmp_path / "feedback")]
     started = time.monotonic()
-    # offline: no time lost on download attempts that fail here anyway
     result = subprocess.run(
         command,
         cwd=tmp_path,
         env=tiny_env(COURSE_OFFLINE="1"),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     seconds = time.monotonic() - started
-    print(f"graded the six chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
+    print(f"graded the chapter-1 submissions in {seconds:.0f} s\n{result.stdout}")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (
-        "student  ex-1.1   total\n"
-        "alice    pass     1/1\n"
-        "bob      fail     0/1\n"
-        "carol    invalid  0/1\n"
-        "dave     timeout  0/1\n"
-        "erin     pass     1/1\n"
-        "frank    error    0/1\n"
-    ) in result.stdout
     rows = read_csv(out)
     assert [(row["student"], row["ex-1.1"], row["total"]) for row in rows] == [
+        ("Copy of 01_linear_autoencoder", "missing", "0"),
         ("alice", "pass", "1"),
         ("bob", "fail", "0"),
         ("carol", "invalid", "0"),
@@ -328,6 +299,10 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
     assert "not a valid notebook" in notes["carol"]
     assert f"stopped by the {TIME_LIMIT} s time limit" in notes["dave"]
     assert "NameError" in notes["frank"]  # the real check ran: `model_2d` is undefined
-    assert seconds < 300, (
-        f"grading six submissions took {seconds:.0f} s; it should take well under 5 minutes"
+    assert (
+        "the name should be STUDENT_<chapter>.ipynb"
+        in notes["Copy of 01_linear_autoencoder"]
     )
+    feedback = (tmp_path / "feedback" / "bob.md").read_text()
+    assert "## ex-1.1: fail" in feedback and "Hint:" in feedback
+    assert seconds < 400, f"grading seven submissions took {seconds:.0f} s"

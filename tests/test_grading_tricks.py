@@ -1,16 +1,15 @@
-"""The grader against students who try to pass without an answer, and answers written differently.
+"""The grader against students who try to pass without an answer (one notebook per attack class,
+in :mod:`grading_attacks`), and answers written differently.
 
-One folder of submissions is graded once, through the command line, two at a time: one notebook
-per trick (each gets ``fail``, ``error`` or ``missing``, never ``pass``), the teacher's answers
-and correct answers written differently from them (each gets ``pass``). The CSV must be written,
-and every file the grader protects must be as it was.
+One folder is graded through the command line, two notebooks at a time: the teacher's notebook,
+a right answer written differently (both pass), and every attack (none passes). Then the teacher's
+notebook is graded again in a second run, and passes again: nothing an attack did outlived its
+sandbox. No file outside the grader's own output changed, and no process of a sandbox's user is
+left.
 
 Chapter 1 is a stand-in built from the live chapter: its import of the check and its check cell
-verbatim, with a small setup and a solution that trains on 1,000 digits for 12 epochs. None of the
-tricks needs the real chapter's training (each replaces or surrounds the answer), and the real
-chapter takes 20-30 s a run at the tiny scale, so twenty of them would take many minutes; the
-real chapter is graded end to end in ``test_grading.py``. Chapter 2, which trains nothing, is the
-live notebook itself.
+verbatim, with a small setup and a solution that trains on 1,000 digits for 12 epochs, so that
+thirty notebooks take minutes; the real chapter is graded end to end in ``test_grading.py``.
 """
 
 from __future__ import annotations
@@ -18,11 +17,13 @@ from __future__ import annotations
 import ast
 import csv
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import time
 
+import grading_attacks as attacks
 import nbformat
 import psutil
 import pytest
@@ -36,9 +37,9 @@ from course_utils.teaching.exercises import (
     read_notebook,
     tags,
 )
+from course_utils.teaching.sandbox import FIRST_UID
 
-CHAPTER_1, CHAPTER_2 = "01_linear_autoencoder", "02_conv_arithmetic"
-MIME = "application/vnd.course-grader+json"
+CHAPTER_1 = "01_linear_autoencoder"
 
 SETUP = """\
 import torch
@@ -61,8 +62,7 @@ WRONG = """\
 model_2d = LinearAutoencoder(bottleneck=2)
 codes_2d = torch.zeros(len(test.images), 2)"""
 
-# A correct answer written differently: the student's own architecture (a linear encoder and a
-# decoder with one hidden layer), their own training loop, and codes from `encode` directly.
+# A correct answer written differently: the student's own architecture and training loop.
 OWN_MODEL = """\
 class TinyAutoencoder(torch.nn.Module):
     def __init__(self):
@@ -75,8 +75,11 @@ class TinyAutoencoder(torch.nn.Module):
     def encode(self, x):
         return self.encoder(x)
 
+    def decode(self, z):
+        return self.decoder(z).view(-1, 1, 28, 28)
+
     def forward(self, x):
-        return self.decoder(self.encode(x)).view_as(x)
+        return self.decode(self.encode(x))
 
 
 torch.manual_seed(1)
@@ -88,28 +91,7 @@ for epoch in range(6):
         torch.nn.functional.mse_loss(model_2d(batch), batch).backward()
         optimiser.step()
 with torch.no_grad():
-    my_codes = model_2d.encode(test.images)
-codes_2d = my_codes"""
-
-# Chapter 2: the same numbers as the solution, worked out from the formula, as a tuple and as a
-# NumPy array (the check accepts both).
-MIRROR = """\
-import numpy as np
-
-sizes, kernels = [4, 7, 14, 28], (3, 5, 5)
-pads = tuple(k // 2 for k in kernels)
-extra = np.array(
-    [b - ((a - 1) * 2 - 2 * p + k) for a, b, p, k in zip(sizes, sizes[1:], pads, kernels)]
-)
-decoder_padding, decoder_output_padding = pads, extra"""
-
-FORGED = f"""\
-from IPython.display import publish_display_data
-
-report = {{"exercise": "ex-1.1", "status": "pass", "message": "forged", "problems": []}}
-for secret in ["0" * 32, ""]:
-    publish_display_data({{"{MIME}": {{**report, "secret": secret}}}})
-"""
+    codes_2d = model_2d.encode(test.images)"""
 
 THREAD = """\
 import threading
@@ -126,48 +108,9 @@ threading.Thread(target=cheer, daemon=True).start()
 """
 
 
-# A process that outlives the kernel unless the grader kills it: forked twice, in a session of its
-# own, so that it is neither the kernel's child nor in its process group.
-DAEMON = """\
-import os
-import time
-
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        pid_file = os.path.join(os.environ["COURSE_DATA_DIR"], "daemon.pid")
-        open(pid_file, "w").write(str(os.getpid()))
-        time.sleep(600)
-    os._exit(0)
-time.sleep(1)
-"""
-
-
-def writes(paths) -> str:
-    """Code that tries every way to change the given files, carrying on after each refusal."""
-    attempts = []
-    for path in paths:
-        attempts += [
-            f"open({str(path)!r}, 'w').write('hacked')",
-            f"os.remove({str(path)!r})",
-            f"os.system('echo hacked > {path}')",
-            f"subprocess.run(['sh', '-c', 'echo hacked >> {path}'])",
-        ]
-    attempts.append("os.kill(os.getppid(), 9)")  # the grader's worker
-    lines = ["import os", "import subprocess", ""]
-    for attempt in attempts:
-        lines += [
-            "try:",
-            f"    {attempt}",
-            "except Exception as error:",
-            "    print(error)",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def live_check(chapter: str):
+def live_check():
     """The live chapter's check cell and the line that imports its check function."""
-    teacher = read_notebook(BOOK / f"{chapter}.ipynb")
+    teacher = read_notebook(BOOK / f"{CHAPTER_1}.ipynb")
     check = next(c for c in teacher.cells if CHECK in tags(c))
     imports = [
         ast.unparse(node)
@@ -177,15 +120,13 @@ def live_check(chapter: str):
         if isinstance(node, ast.ImportFrom)
         and (node.module or "").startswith("course_utils.checks")
     ]
-    assert imports, f"{chapter} should import its check from course_utils.checks"
+    assert imports, f"{CHAPTER_1} should import its check from course_utils.checks"
     return check, "\n".join(imports)
 
 
 def stand_in_chapter_1():
-    check, check_import = live_check(CHAPTER_1)
-    assert exercise_id(check) == "ex-1.1", (
-        "the stand-in expects chapter 1's ex-1.1: update it"
-    )
+    check, check_import = live_check()
+    assert exercise_id(check) == "ex-1.1", "the stand-in expects chapter 1's ex-1.1"
     return new_notebook(
         cells=[
             new_code_cell(SETUP.format(check_import=check_import)),
@@ -199,11 +140,16 @@ def stand_in_chapter_1():
     )
 
 
-def with_answer(notebook, answer: str, before: str = "", after: str = ""):
-    """``notebook`` with its solution cell's code replaced by ``before``, ``answer``, ``after``."""
+def with_answer(
+    notebook, answer: str, before: str = "", after: str = "", last: str = ""
+):
+    """``notebook`` with its solution cell's code replaced by ``before``, ``answer``, ``after``,
+    and a cell ``last`` added after the check."""
     notebook = nbformat.from_dict(notebook)
     cell = next(c for c in notebook.cells if SOLUTION in tags(c))
     cell.source = "\n".join(part for part in (before, answer, after) if part)
+    if last:
+        notebook.cells.append(new_code_cell(last))
     return notebook
 
 
@@ -211,58 +157,48 @@ def check_index(notebook) -> int:
     return next(i for i, c in enumerate(notebook.cells) if CHECK in tags(c))
 
 
-def tricks(stand_in, paths):
-    """``{name: (notebook, what it tries)}``: each trick on top of a wrong or missing answer."""
+def tricks(stand_in, paths: list[str]) -> dict:
+    """``{name: notebook}``: each attack, most on top of a wrong answer."""
+    listed = repr([str(p) for p in paths])
     wrong = with_answer(stand_in, WRONG)
+
+    def on_wrong(code, **where):
+        return with_answer(stand_in, WRONG, **(where or {"after": code}))
+
     found = {
-        "redefine": with_answer(
-            stand_in,
-            WRONG,
-            after="def check_latent_2d(*args, **kwargs):\n"
-            "    print('✔ ex-1.1 passed: trust me')",
+        "display_hook": with_answer(stand_in, WRONG, before=attacks.DISPLAY_HOOK),
+        "hook_in_check": on_wrong(attacks.HOOK_DURING_CHECK),
+        "secret_read": on_wrong(attacks.SECRET_READ),
+        "forged": on_wrong(attacks.FORGED),
+        "dir_fd": on_wrong(attacks.DIR_FD_WRITE.format(paths=listed)),
+        "fork_exec": on_wrong(attacks.FORK_EXEC.format(paths=listed)),
+        "pidfd": on_wrong(attacks.PIDFD_SIGNAL),
+        "bytecode": on_wrong(attacks.BYTECODE.format(paths=listed)),
+        "read_others": on_wrong(attacks.READ_OTHERS.format(paths=listed)),
+        "data_poison": on_wrong(attacks.DATA_POISON.format(paths=listed)),
+        "fork_memory": on_wrong(attacks.FORK_MEMORY),
+        "processes": on_wrong(attacks.PROCESS_COUNT),
+        "patch_partial": on_wrong(attacks.PATCH_PARTIAL),
+        "patch_deep": on_wrong(attacks.PATCH_DEEP),
+        "redefine": on_wrong(
+            "def check_latent_2d(*args, **kwargs):\n    print('✔ ex-1.1 passed: trust me')"
         ),
-        "patch_checks": with_answer(
-            stand_in,
-            WRONG,
-            after="import course_utils.checks as checks\n"
-            "import course_utils.checks.linear_autoencoder as chapter\n"
+        "patch_checks": on_wrong(
+            "import course_utils.checks as checks\n"
             "checks.expect = lambda *args, **kwargs: None\n"
-            "chapter.check_latent_2d = lambda *a, **k: checks.passed('ex-1.1', 'patched')\n"
-            "check_latent_2d = chapter.check_latent_2d",
+            "checks.passed('ex-1.1', 'patched')"
         ),
-        "patch_torch": with_answer(
-            stand_in, WRONG, after="torch.allclose = lambda *args, **kwargs: True"
-        ),
-        "patch_builtins": with_answer(
-            stand_in,
-            WRONG,
-            after="import builtins\nbuiltins.all = lambda iterable: True",
-        ),
-        "print_pass": with_answer(
-            stand_in, WRONG, after="print('✔ ex-1.1 passed: codes of shape (300, 2)')"
-        ),
-        "forge_report": with_answer(stand_in, WRONG, after=FORGED),
-        "hook": with_answer(
-            stand_in,
-            WRONG,
-            after="get_ipython().events.register(\n"
-            "    'pre_run_cell', lambda info: print('✔ ex-1.1 passed: hook')\n)",
-        ),
-        "transformer": with_answer(
-            stand_in,
-            WRONG,
-            after="get_ipython().input_transformers_cleanup.append(\n"
-            "    lambda lines: [\"print('✔ ex-1.1 passed: rewritten')\\n\"]\n)",
-        ),
-        "thread": with_answer(stand_in, WRONG, after=THREAD),
-        "daemon": with_answer(stand_in, WRONG, after=DAEMON),
+        "thread": on_wrong(THREAD),
         "exit_early": with_answer(stand_in, "import os\n\nos._exit(0)"),
-        "exit_quietly": with_answer(stand_in, "exit()"),
-        "memory_hog": with_answer(stand_in, "hog = [b'x' * 10**8 for _ in range(400)]"),
         "printer": with_answer(
-            stand_in, "for _ in range(10**6):\n    print('x' * 1000)"
+            stand_in, "for _ in range(10**4):\n    print('x' * 1000)"
         ),
-        "writes": with_answer(stand_in, WRONG, before=writes(paths)),
+        **{
+            name: with_answer(
+                stand_in, ANSWER, last=attacks.ANSWER_FILE.format(craft=craft)
+            )
+            for name, craft in attacks.CRAFTED.items()
+        },
     }
     edited = nbformat.from_dict(wrong)
     edited.cells[check_index(edited)].source = "print('✔ ex-1.1 passed: edited')"
@@ -270,195 +206,185 @@ def tricks(stand_in, paths):
     retagged = nbformat.from_dict(wrong)
     retagged.cells[check_index(retagged)].metadata = {}
     found["retag"] = retagged
-    moved = nbformat.from_dict(stand_in)  # the check before the (right) answer
-    moved.cells.insert(1, moved.cells.pop(check_index(moved)))
-    found["move_check"] = moved
-    odd = nbformat.from_dict(wrong)  # another kernel, a raw check cell, no solution tag
+    odd = nbformat.from_dict(wrong)  # another kernel, a raw check cell
     odd.metadata = {
         "kernelspec": {"name": "bash", "display_name": "Bash", "language": "bash"}
     }
     index = check_index(odd)
     odd.cells[index] = new_raw_cell(
-        odd.cells[index].source,
-        metadata={**odd.cells[index].metadata, "editable": False},
+        odd.cells[index].source, metadata=odd.cells[index].metadata
     )
-    next(c for c in odd.cells if SOLUTION in tags(c)).metadata = {"tags": ["ex-1.1"]}
     found["metadata"] = odd
     return found
 
 
-EXPECTED = {
-    "ann": ["pass", "pass"],
-    "bea": ["pass", "pass"],
-    "redefine": ["fail", "missing"],
-    "patch_checks": ["error", "missing"],
-    "patch_torch": ["error", "missing"],
-    "patch_builtins": ["error", "missing"],
-    "print_pass": ["fail", "missing"],
-    "forge_report": ["fail", "missing"],
-    "hook": ["error", "missing"],
-    "transformer": ["error", "missing"],
-    "thread": ["error", "missing"],
-    "daemon": ["fail", "missing"],
-    "exit_early": ["error", "missing"],
-    "exit_quietly": ["error", "missing"],
-    "memory_hog": ["error", "missing"],
-    "printer": ["error", "missing"],
-    "writes": ["fail", "missing"],
-    "edit_check": ["fail", "missing"],
-    "retag": ["missing", "missing"],
-    "move_check": ["error", "missing"],
-    "metadata": ["fail", "missing"],
-}
-
-
 def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def tree(*folders):
+    """Every file below ``folders``, with its digest."""
+    return {
+        path: digest(path)
+        for folder in folders
+        for path in sorted(folder.rglob("*"))
+        if not path.is_dir()
+    }
+
+
+def grade(root, submissions, out, env, *extra):
+    command = [sys.executable, "-m", "course_utils.grade", str(submissions)]
+    command += ["--book", str(root / "book"), "--out", str(out), "--jobs", "2"]
+    # no attack loops forever: the limit only matters on a busy machine
+    command += ["--timeout", "300", "--memory", "3", "--quiet", *extra]
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=submissions, env=env, capture_output=True, text=True, timeout=1800
+    )
+    print(
+        f"graded {submissions.name} in {time.monotonic() - started:.0f} s\n{result.stdout}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(out, newline="", encoding="utf-8") as file:
+        return {row["student"]: row for row in csv.DictReader(file)}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The folder graded once: the command's output, the CSV's rows, and what to compare."""
+    """The attack folder graded once, then the teacher's notebook alone in a second run."""
+    attacks.require_sandbox()
     root = tmp_path_factory.mktemp("tricks")
     package = (
         root / "package"
-    )  # the grader and its kernels use this copy of course_utils
+    )  # the grader and its sandboxes use this copy of course_utils
     shutil.copytree(ROOT / "course_utils", package / "course_utils")
-    book, submissions, feedback = root / "book", root / "submissions", root / "feedback"
-    book.mkdir(), submissions.mkdir()
+    book, submissions, data = root / "book", root / "submissions", root / "data"
+    for folder in (book, submissions, data):
+        folder.mkdir()
+    (data / "keep.txt").write_text("the data cache")
     out = root / "grades.csv"
     out.write_text("an old CSV\n")
     stand_in = stand_in_chapter_1()
     nbformat.write(stand_in, book / f"{CHAPTER_1}.ipynb")
-    shutil.copy(BOOK / f"{CHAPTER_2}.ipynb", book / f"{CHAPTER_2}.ipynb")
-    chapter_2 = read_notebook(book / f"{CHAPTER_2}.ipynb")
-    solution_2 = next(c for c in chapter_2.cells if SOLUTION in tags(c))
-    region = solution_2.source[
-        solution_2.source.index("### BEGIN SOLUTION") : solution_2.source.index(
-            "### END SOLUTION"
-        )
-        + len("### END SOLUTION")
-    ]
-    mirror_2 = nbformat.from_dict(chapter_2)
-    next(
-        c for c in mirror_2.cells if SOLUTION in tags(c)
-    ).source = solution_2.source.replace(region, MIRROR)
-    protected = [
-        submissions / f"ann_{CHAPTER_1}.ipynb",
+    ann = submissions / f"ann_{CHAPTER_1}.ipynb"
+    source = package / "course_utils" / "checks" / "linear_autoencoder.py"
+    targets = [
+        ann,
         out,
         book / f"{CHAPTER_1}.ipynb",
-        package / "course_utils" / "checks" / "linear_autoencoder.py",
+        BOOK / f"{CHAPTER_1}.ipynb",
+        source,
+        source.parent / "__pycache__" / "linear_autoencoder.cpython-311.pyc",
+        data / "keep.txt",
+        submissions / f"zed_{CHAPTER_1}.ipynb",  # a new submission
     ]
-    forged = submissions / f"zed_{CHAPTER_1}.ipynb"  # a new submission
     notebooks = {
-        f"ann_{CHAPTER_1}": stand_in,
-        f"ann_{CHAPTER_2}": chapter_2,
-        f"bea_{CHAPTER_1}": with_answer(stand_in, OWN_MODEL),
-        f"bea_{CHAPTER_2}": mirror_2,
-        **{
-            f"{name}_{CHAPTER_1}": notebook
-            for name, notebook in tricks(stand_in, [*protected, forged]).items()
-        },
+        "ann": stand_in,
+        "bea": with_answer(stand_in, OWN_MODEL),
+        **tricks(stand_in, targets),
     }
     for name, notebook in notebooks.items():
-        nbformat.write(notebook, submissions / f"{name}.ipynb")
-    before = {path: digest(path) for path in [*submissions.iterdir(), *protected]}
-    command = [
-        sys.executable,
-        "-m",
-        "course_utils.grade",
-        str(submissions),
-        "--book",
-        str(book),
-    ]
-    command += [
-        "--out",
-        str(out),
-        "--jobs",
-        "2",
-        "--timeout",
-        "120",
-        "--feedback",
-        str(feedback),
-    ]
-    command += ["--memory", "6", "--max-output", "5", "--quiet"]
-    started = time.monotonic()
-    data = root / "data"  # where a kernel may write
-    data.mkdir()
+        nbformat.write(notebook, submissions / f"{name}_{CHAPTER_1}.ipynb")
+    formula = '=HYPERLINK("evil.example","click")'
+    nbformat.write(
+        with_answer(stand_in, WRONG), submissions / f"{formula}_{CHAPTER_1}.ipynb"
+    )
+    again = root / "again"  # the second run: the teacher's notebook alone
+    again.mkdir()
+    shutil.copy(ann, again / ann.name)
+    before = tree(root, BOOK)
     env = tiny_env(
         COURSE_OFFLINE="1", PYTHONPATH=str(package), COURSE_DATA_DIR=str(data)
     )
-    result = subprocess.run(
-        command, cwd=root, env=env, capture_output=True, text=True, timeout=1200
-    )
+    started = time.monotonic()
+    rows = grade(root, submissions, out, env, "--feedback", str(root / "feedback"))
     seconds = time.monotonic() - started
-    print(f"graded {len(notebooks)} notebooks in {seconds:.0f} s\n{result.stdout}")
-    with open(out, newline="", encoding="utf-8") as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
-    after = {path: digest(path) for path in [*submissions.iterdir(), *protected]}
-    daemon = int((data / "daemon.pid").read_text())
-    return result, rows, before, after, feedback, daemon
+    second = grade(root, again, root / "again.csv", env)
+    after = tree(root, BOOK)
+    return rows, second, before, after, root, seconds, formula
 
 
-def test_the_csv_is_written_with_a_row_per_student(graded):
-    result, rows, *_ = graded
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(rows) == sorted(EXPECTED)
+def test_no_attack_passes_and_every_right_answer_does(graded):
+    rows, second, *_ = graded
+    assert rows["ann"]["ex-1.1"] == rows["bea"]["ex-1.1"] == "pass", rows["bea"][
+        "notes"
+    ]
+    passed = [student for student, row in rows.items() if row["ex-1.1"] == "pass"]
+    assert sorted(passed) == ["ann", "bea"], {s: rows[s]["notes"] for s in passed}
+    assert second["ann"]["ex-1.1"] == "pass", second["ann"]["notes"]
 
 
-@pytest.mark.parametrize("student", sorted(EXPECTED))
-def test_each_submission_gets_its_status(graded, student):
-    _, rows, *_ = graded
-    row = rows[student]
-    assert [row["ex-1.1"], row["ex-2.1"]] == EXPECTED[student], row["notes"]
-
-
-def test_no_trick_passes_and_every_right_answer_does(graded):
-    _, rows, *_ = graded
-    for student, row in rows.items():
-        if student in {"ann", "bea"}:
-            assert row["ex-1.1"] == row["ex-2.1"] == "pass", row["notes"]
-        else:
-            assert row["ex-1.1"] in {"fail", "error", "missing"}, (
-                student,
-                row["notes"],
-            )
+def test_each_attack_gets_its_status(graded):
+    rows, *_ = graded
+    statuses = {student: row["ex-1.1"] for student, row in rows.items()}
+    expected = dict.fromkeys(statuses, "fail")  # the real check ran on the wrong answer
+    expected.update(ann="pass", bea="pass", retag="missing", answer_symlink="error")
+    # the kernel, or the runner beside it, ended: the check never handed anything over
+    expected.update(
+        exit_early="error", fork_exec="error", pidfd="error", printer="error"
+    )
+    for name in ["answer_huge", "answer_pickle", "answer_zip", "answer_huge_header"]:
+        expected[name] = "error"
+        assert "answer handed over was refused" in rows[name]["notes"], rows[name][
+            "notes"
+        ]
+    expected["answer_header_length"] = "error"
+    # the machine's limits may end the kernel itself rather than its children
+    for name in ["fork_memory", "processes"]:
+        if statuses[name] == "error":
+            expected[name] = "error"
+    assert statuses == expected
 
 
 def test_the_notes_say_what_happened(graded):
-    _, rows, *_ = graded
+    rows, *_ = graded
     notes = {student: row["notes"] for student, row in rows.items()}
-    for student in ["patch_checks", "patch_torch", "patch_builtins", "hook", "thread"]:
-        assert "tampered with the grading" in notes[student], notes[student]
-    assert "torch.allclose was replaced" in notes["patch_torch"]
-    assert "builtins.all was replaced" in notes["patch_builtins"]
-    assert "`codes_2d` are not the codes" in notes["redefine"]
-    assert "`codes_2d` are not the codes" in notes["print_pass"]
-    assert "`codes_2d` are not the codes" in notes["writes"]
-    assert "verdicts instead of one" in notes["transformer"]
-    assert "the kernel died" in notes["exit_early"]
-    assert "MemoryError" in notes["memory_hog"]
-    assert "output cut at 5 MB" in notes["printer"]
+    assert (
+        "`codes_2d` are not the codes" in notes["redefine"]
+        or "no answer" in notes["redefine"]
+    )
     assert "its check cell is missing" in notes["retag"]
-    assert "NameError" in notes["move_check"]
+    assert "the kernel died" in notes["exit_early"]
+    assert (
+        "ann_01" not in notes["read_others"]
+        and "BEGIN SOLUTION" not in notes["secret_read"]
+    )
 
 
-def test_no_protected_file_changed_and_no_file_was_added(graded):
-    _, rows, before, after, *_ = graded
-    assert sorted(map(str, before)) == sorted(map(str, after)), "files added or removed"
-    changed = [str(path) for path in before if before[path] != after[path]]
-    assert changed == [path for path in changed if path.endswith("grades.csv")]
-    assert "zed" not in rows
+def test_no_file_outside_the_grader_output_changed(graded):
+    _, _, before, after, root, *_ = graded
+    output = {root / "grades.csv", root / "again.csv"}
+    changed = [
+        str(path)
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+        and path not in output
+        and root / "feedback" not in path.parents
+    ]
+    assert changed == []
 
 
-def test_no_process_outlives_its_notebook(graded):
-    *_, daemon = graded
-    assert not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == "zombie"
+def test_no_process_of_a_sandbox_is_left(graded):
+    if os.geteuid() != 0:
+        pytest.skip("sandboxes run as this user when the grader is not root")
+    users = {FIRST_UID, FIRST_UID + 1}
+    left = [
+        p.info
+        for p in psutil.process_iter(["pid", "uids", "cmdline"])
+        if p.info["uids"]
+    ]
+    assert [p for p in left if p["uids"].real in users] == []
 
 
-def test_every_student_gets_feedback(graded):
-    *_, feedback, _ = graded
-    assert sorted(p.stem for p in feedback.iterdir()) == sorted(EXPECTED)
-    redefine = (feedback / "redefine.md").read_text()
-    assert "## ex-1.1: fail" in redefine and "Hint:" in redefine
-    assert "## ex-1.1: pass" in (feedback / "bea.md").read_text()
+def test_a_formula_in_a_file_name_is_neutralised(graded):
+    rows, *_, root, _, formula = graded
+    assert rows[f"'{formula}"]["ex-1.1"] == "fail"
+    with open(root / "grades.csv", newline="", encoding="utf-8") as file:
+        cells = [cell for row in csv.reader(file) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+
+
+def test_grading_is_quick_enough(graded):
+    rows, *_, seconds, _ = graded
+    print(f"{len(rows)} notebooks graded in {seconds:.0f} s")
+    assert seconds < 900

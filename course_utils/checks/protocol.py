@@ -22,7 +22,9 @@ holds data, never code), so the trusted side needs no unpickling.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +48,16 @@ class Check:
     # Why the check cannot run here (e.g. its data set cannot be downloaded), or None.
     # Decided by the judging side: a notebook cannot declare itself skipped.
     unavailable: Callable[[], str | None] | None = None
+    # Drawn inputs only the judge sees (e.g. the labels of the drawn digits): never handed to
+    # ``hand_over``, in the grader's sandbox or in a self-check.
+    private: tuple[str, ...] = ()
 
     def inputs(self, generator: torch.Generator) -> Tensors:
         return {} if self.draw_inputs is None else self.draw_inputs(generator)
+
+    def handed_in(self, inputs: Tensors) -> Tensors:
+        """The inputs ``hand_over`` may see: all but the private ones."""
+        return {k: v for k, v in inputs.items() if k not in self.private}
 
     def __call__(self, *args, **kwargs) -> None:
         from . import passed, skipped
@@ -62,7 +71,7 @@ class Check:
                 skipped(self.exercise, reason)
                 return
             inputs = self.inputs(torch.Generator().manual_seed(SELF_CHECK_SEED))
-        answer = self.hand_over(*args, inputs=inputs, **kwargs)
+        answer = self.hand_over(*args, inputs=self.handed_in(inputs), **kwargs)
         if folder:
             save_tensors(answer, self.path(folder, "answers"))
             print(f"{self.exercise}: answer handed over to the grader")
@@ -79,6 +88,7 @@ def check(
     judge: Callable[[Tensors, Tensors], str],
     draw_inputs: Callable[[torch.Generator], Tensors] | None = None,
     unavailable: Callable[[], str | None] | None = None,
+    private: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Tensors]], Check]:
     """Decorator: the decorated function is the check's ``hand_over``; its name, the check's."""
 
@@ -90,6 +100,7 @@ def check(
             judge,
             draw_inputs,
             unavailable,
+            tuple(private),
         )
 
     return make
@@ -110,3 +121,93 @@ def load_tensors(path: Path) -> Tensors:
     from safetensors.torch import load_file
 
     return load_file(path)
+
+
+# What the trusted side accepts from a file the notebook wrote (it controls every byte).
+MAX_ANSWER_BYTES = 64 * 2**20
+MAX_HEADER_BYTES = 2**20
+MAX_TENSORS = 64
+DTYPES = {  # safetensors' names -> bytes per element; nothing else is read
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+    "U8": 1, "BOOL": 1,
+}  # fmt: skip
+
+
+def open_inside(folder: Path, relative: Path) -> int:
+    """A file descriptor of ``folder/relative``, refusing symbolic links at every step (the
+    sandbox made these folders) and anything but a regular file."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in relative.parts[:-1]:
+            inner = os.open(
+                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
+            )
+            os.close(fd)
+            fd = inner
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+        file = os.open(relative.parts[-1], flags, dir_fd=fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(os.fstat(file).st_mode):
+        os.close(file)
+        raise ValueError("it is not a regular file")
+    return file
+
+
+def load_answer(
+    folder: Path, relative: Path, max_bytes: int = MAX_ANSWER_BYTES
+) -> Tensors:
+    """The tensors of an answer file the notebook wrote, read without trusting it: at most
+    ``max_bytes``, a safetensors header checked (its length before it is parsed, then every
+    tensor's dtype, shape and extent) before any tensor is built. Raises ValueError saying why."""
+    import json
+
+    from safetensors.torch import load
+
+    try:
+        fd = open_inside(Path(folder), Path(relative))
+    except OSError as error:
+        raise FileNotFoundError(f"no answer file ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"the answer file is larger than {max_bytes // 2**20} MB")
+    length = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if not 2 <= length <= min(MAX_HEADER_BYTES, len(data) - 8):
+        raise ValueError(
+            "the answer file is not a safetensors file (bad header length)"
+        )
+    try:
+        header = json.loads(data[8 : 8 + length])
+    except ValueError:
+        raise ValueError(
+            "the answer file is not a safetensors file (bad header)"
+        ) from None
+    body = len(data) - 8 - length
+    entries = {k: v for k, v in header.items()} if isinstance(header, dict) else None
+    if entries is None or len(entries) > MAX_TENSORS + 1:
+        raise ValueError("the answer file's header is not a small table of tensors")
+    entries.pop("__metadata__", None)
+    for name, entry in entries.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        valid = (
+            (
+                entry.get("dtype") in DTYPES
+                and isinstance(shape, list)
+                and all(type(n) is int and 0 <= n <= max_bytes for n in shape)
+                and isinstance(offsets, list)
+                and len(offsets) == 2
+                and all(type(n) is int for n in offsets)
+                and 0 <= offsets[0] <= offsets[1] <= body
+                and offsets[1] - offsets[0] == math.prod(shape) * DTYPES[entry["dtype"]]
+            )
+            if isinstance(entry, dict)
+            else False
+        )
+        if not valid:
+            raise ValueError(f"the answer file's entry {name[:40]!r} is not a tensor")
+    try:
+        return load(data)
+    except Exception as error:  # safetensors' own checks (overlaps, ...)
+        raise ValueError(f"the answer file is not readable: {error}") from None

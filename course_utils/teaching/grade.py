@@ -1,80 +1,80 @@
 """The instructor's grader: a folder of submitted notebooks in, a per-student, per-exercise table out.
 
     python -m course_utils.grade SUBMISSIONS_DIR [--out grades.csv] [--jobs N] [--feedback DIR]
-                                 [--timeout SECONDS] [--memory GB] [--max-output MB] [--book BOOK_DIR]
+                                 [--timeout SECONDS] [--memory GB] [--book BOOK_DIR] [--no-sandbox]
 
 A submission is a notebook named ``STUDENT_<chapter>.ipynb``, e.g. ``alice_01_linear_autoencoder.ipynb``
-(``<chapter>`` is a teacher notebook's name in ``book/``). Each one runs top to bottom in its own fresh
-kernel at the tiny scale, in an empty temporary folder, within ``--timeout`` seconds in all, with an
-address-space limit and a cap on its output (:mod:`course_utils.teaching.sandbox`). Its check cells
-are replaced by the grader's own (:mod:`course_utils.teaching.trusted_checks`): they run the teacher's
-check source with the checks loaded afresh from the package's files and report through a channel
-that the student's code cannot write in advance, so redefining, patching or printing does not pass.
+(``<chapter>`` is a teacher notebook's name in ``book/``; ``Copy of ...`` and ``... (1).ipynb``, as
+browsers and Colab name downloads, are recognised). The grade is decided in this process, which
+never runs a submission's code:
+
+1. which checks each check cell calls is read from the teacher notebook
+   (:mod:`course_utils.teaching.trusted_checks`), and each check's inputs are drawn here with a
+   secret seed and written into the job's read-only ``handover/inputs``;
+2. the notebook, its check cells replaced by the teacher's, runs top to bottom at the tiny scale in
+   a sandbox (:mod:`course_utils.teaching.sandbox`, :mod:`course_utils.teaching.harness`); its
+   check cells only hand over their answers as tensors (safetensors files);
+3. each answer is loaded here by a size-capped safetensors reader and judged by the check's own
+   ``judge``. No output of the notebook is read as a verdict: a missing answer is never a pass.
+
 The grader prints a table and writes a CSV: one row per student, one column per exercise (see
 :data:`STATUSES`), the number of exercises passed, and notes that say what went wrong; with
-``--feedback`` also one Markdown file per student. A broken submission gets a row saying so; the
-others are graded all the same.
+``--feedback`` also one Markdown file per student.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
+import json
 import os
+import queue
+import re
+import secrets
+import shutil
 import sys
-import tempfile
+import threading
 import time
 from collections import defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import torch
 from tqdm import tqdm
 
+from ..checks.protocol import open_inside, save_tensors
 from ..tables import format_table
 from .exercises import chapter_notebooks, check_cells, exercise_ids, read_notebook
 from .feedback import write_feedback
-from .sandbox import (
-    Guard,
-    become_subreaper,
-    descendants,
-    kill_children,
-    kill_tree,
-    run_cells,
-)
-from .trusted_checks import (
-    PACKAGE,
-    ChapterPlan,
-    chapter_plan,
-    check_cell_source,
-    read_verdict,
-)
+from .sandbox import FIRST_UID, UNDEFENDED, Sandbox, private_root
+from .trusted_checks import CheckCell, chapter_plan, first_line, judge
 
 DEFAULT_TIMEOUT = (
-    120  # seconds per notebook; a chapter takes well under a minute at the tiny scale
+    120  # seconds per notebook; a chapter takes well under a minute at tiny
 )
-DEFAULT_MEMORY_GB = (
-    8  # address space of a kernel: importing torch alone takes about 4 GB
-)
-DEFAULT_MAX_OUTPUT_MB = (
-    20  # a chapter's figures and prints at the tiny scale take 1-3 MB
-)
+DEFAULT_MEMORY_GB = 4  # a chapter's kernel at the tiny scale holds about 1 GB
+STARTUP = 60  # seconds on top of the time limit: the kernel's start and end
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_REPORT_BYTES = 2**20
 
 STATUSES = {
-    "pass": "the grader's own run of every check of the exercise passed",
+    "pass": "the grader judged the answer the check handed over, and it passed",
     "fail": "a check found the answer wrong (CheckFailed); the notes say what it expected",
     "error": "a check raised another exception (e.g. NameError or NotImplementedError when the "
-    "solution is missing), the kernel died, or the notebook tampered with the grading",
-    "skipped": "the check cannot run here (its data set cannot be downloaded): neither pass nor fail",
-    "missing": "the notebook lacks a check cell of the exercise, or the student handed in no notebook "
-    "for that chapter",
+    "solution is missing), the kernel died, or the answer handed over was unreadable",
+    "skipped": "the check cannot run here (its data set cannot be downloaded): neither pass nor "
+    "fail",
+    "missing": "the notebook lacks a check cell of the exercise, or the student handed in no "
+    "notebook for that chapter",
     "timeout": "the notebook ran past the time limit before the check finished",
     "invalid": "the file is not a readable notebook (not valid JSON, or not a Jupyter notebook)",
 }
 WORST_FIRST = ["invalid", "timeout", "missing", "error", "fail", "skipped", "pass"]
+TRUSTED = threading.Lock()  # checks seed torch's global generator: one judge at a time
+# what browsers and Colab make of a file name: "Copy of x.ipynb", "x (1).ipynb"
+DOWNLOADED = re.compile(r"(?:Copy of |Copy_of_)?(?P<stem>.+?)(?: ?\(\d+\))?\.ipynb")
 
 
 @dataclass
@@ -105,63 +105,101 @@ class Row:
 
 
 def worst(statuses: list[str]) -> str:
-    """An exercise passes only when all its check cells pass; otherwise it gets its worst status."""
+    """An exercise passes only when all its checks pass; otherwise it gets its worst status."""
     return min(statuses, key=WORST_FIRST.index)
 
 
-def first_line(text: str, limit: int = 160) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def split_name(path: Path, chapters: list[str]) -> tuple[str, str | None]:
-    """``(student, chapter)`` from ``alice_01_linear_autoencoder.ipynb``; chapter None when it names none."""
+    """``(student, chapter)`` from ``alice_01_linear_autoencoder.ipynb`` (or ``Copy of ...``,
+    ``... (1).ipynb``); chapter None when it names none."""
+    match = DOWNLOADED.fullmatch(path.name)
+    stem = match["stem"] if match else path.stem
     for chapter in chapters:
-        suffix = f"_{chapter}.ipynb"
-        if path.name.endswith(suffix) and len(path.name) > len(suffix):
-            return path.name[: -len(suffix)], chapter
+        if stem.endswith(f"_{chapter}") and len(stem) > len(chapter) + 1:
+            return stem[: -len(chapter) - 1], chapter
     return path.stem, None
 
 
-def pair_check_cells(submission, teacher) -> list[tuple[str, int | None, str]]:
-    """Pair each teacher check cell with the submission's next check cell for the same exercise:
-    ``(exercise, the submission's cell index or None where it lost it, the teacher's source)``."""
+def pair_check_cells(
+    submission, plan: list[CheckCell]
+) -> list[tuple[CheckCell, int | None]]:
+    """Each teacher check cell with the submission's next check cell of the same exercise (None
+    where it lost it)."""
     found = defaultdict(deque)
     for index, exercise in check_cells(submission):
         found[exercise].append(index)
     return [
-        (
-            exercise,
-            found[exercise].popleft() if found[exercise] else None,
-            teacher.cells[teacher_index].source,
-        )
-        for teacher_index, exercise in check_cells(teacher)
+        (cell, found[cell.exercise].popleft() if found[cell.exercise] else None)
+        for cell in plan
     ]
 
 
-def error_of(cell) -> dict | None:
-    return next(
-        (output for output in cell.get("outputs", []) if output.output_type == "error"),
-        None,
-    )
+def read_report(path: Path, cells: int) -> dict:
+    """The runner's report, read without trusting it: how far the run got, why it stopped, and
+    per cell an error's type and one capped line."""
+    report = {
+        "ran": 0,
+        "stopped": "the notebook's run ended without a report",
+        "errors": {},
+    }
+    try:
+        with os.fdopen(open_inside(path.parent, Path(path.name)), "rb") as file:
+            data = json.loads(file.read(MAX_REPORT_BYTES))
+        ran, stopped, errors = data["ran"], data["stopped"], data["errors"]
+        report["ran"] = min(max(int(ran), 0), cells)
+        report["stopped"] = {
+            "timeout": "timeout",
+            "the kernel died": "the kernel died",
+        }.get(stopped, None if data.get("done") is True else report["stopped"])
+        for key, (name, message) in list(errors.items())[:cells]:
+            report["errors"][int(key)] = (
+                first_line(name, 80),
+                first_line(message, 400),
+            )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return report
 
 
-def run_notes(
-    notebook, stopped_at: int, reason: str | None, timeout: float, checks: set
-) -> list[str]:
-    """Why the run stopped early, and the first error outside the check cells (a failed import, say)."""
-    notes = []
-    if reason == "timeout":
-        notes.append(f"stopped by the {timeout:g} s time limit in cell {stopped_at}")
-    elif reason:
-        notes.append(f"{reason} in cell {stopped_at}")
-    for index, cell in enumerate(notebook.cells[:stopped_at]):
-        error = error_of(cell)
-        if error is not None and index not in checks:
-            return notes + [
-                f"cell {index} raised {error.ename}: {first_line(error.evalue)}"
-            ]
-    return notes
+def prepared(submission, pairs) -> nbformat.NotebookNode:
+    """The submission with each paired check cell running the teacher's check source."""
+    notebook = nbformat.from_dict(submission)
+    for cell, index in pairs:
+        if index is not None:
+            notebook.cells[index] = nbformat.v4.new_code_cell(cell.source)
+    return notebook
+
+
+@dataclass
+class Run:
+    """What one grading run shares: the sandbox, its private folder, job slots."""
+
+    sandbox: Sandbox
+    folder: Path
+    slots: queue.Queue
+    unavailable: dict = field(default_factory=dict)
+
+    def skip_reason(self, check) -> str | None:
+        if check not in self.unavailable:
+            self.unavailable[check] = check.unavailable() if check.unavailable else None
+        return self.unavailable[check]
+
+
+def new_run(sandbox: Sandbox | None = None, jobs: int = 1) -> Run:
+    slots = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+    return Run(sandbox or default_sandbox(), private_root(), slots)
+
+
+def default_sandbox() -> Sandbox:
+    """bubblewrap where it holds, else (a developer's machine) the notebook unconfined."""
+    sandbox = Sandbox("bwrap")
+    folder = private_root()
+    try:
+        return sandbox if sandbox.probe(folder) is None else Sandbox("none")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def grade_notebook(
@@ -169,62 +207,106 @@ def grade_notebook(
     teacher,
     timeout: float = DEFAULT_TIMEOUT,
     *,
-    plan: ChapterPlan | None = None,
-    memory_gb: float = DEFAULT_MEMORY_GB,
-    max_output_mb: float = DEFAULT_MAX_OUTPUT_MB,
+    plan: list[CheckCell] | None = None,
+    run: Run | None = None,
 ) -> Result:
-    """Run ``submission`` (a notebook, changed in place) and grade it against the ``teacher`` notebook.
+    """Run ``submission`` (a notebook) in the sandbox and judge what its check cells hand over."""
+    own_run = run is None
+    run = run or new_run()
+    plan = chapter_plan(teacher) if plan is None else plan
+    pairs = pair_check_cells(submission, plan)
+    slot = run.slots.get()
+    job = run.folder / f"job-{secrets.token_hex(8)}"
+    try:
+        run.sandbox.make_job(job, (FIRST_UID + slot) if run.sandbox.root else None)
+        nbformat.write(prepared(submission, pairs), job / "handover" / "notebook.ipynb")
+        inputs = {}
+        with TRUSTED:
+            for cell, index in pairs:
+                for check in cell.checks if index is not None else []:
+                    if run.skip_reason(check) is None:
+                        generator = torch.Generator().manual_seed(secrets.randbits(63))
+                        inputs[check] = check.inputs(generator)
+                        path = check.path(job / "handover", "inputs")
+                        save_tensors(check.handed_in(inputs[check]), path)
+                        path.chmod(
+                            0o644
+                        )  # safetensors writes 0600: the sandbox reads it
+        paths = run.sandbox.paths(job)
+        command = ["-m", "course_utils.teaching.harness"]
+        command += [
+            f"{paths['handover']}/notebook.ipynb",
+            f"{paths['output']}/report.json",
+        ]
+        killed = run.sandbox.run(job, slot, timeout + STARTUP, [*command, str(timeout)])
+        report = read_report(job / "output" / "report.json", len(submission.cells))
+        if killed:
+            report["stopped"] = "timeout"
+        if os.environ.get("COURSE_GRADER_DEBUG"):
+            log = (job / "sandbox.log").read_bytes()[-4000:].decode(errors="replace")
+            print(f"{job.name}: {report}\n{log}", file=sys.stderr)
+        with TRUSTED:
+            return verdicts(
+                pairs, report, job / "handover" / "answers", inputs, run, timeout
+            )
+    finally:
+        run.slots.put(slot)
+        shutil.rmtree(job, ignore_errors=True)
+        if own_run:
+            shutil.rmtree(run.folder, ignore_errors=True)
 
-    Each check cell is replaced by the grader's own run of the teacher's check; a verdict counts
-    only when it carries the secret made for that cell just before it ran.
-    """
-    plan = plan or chapter_plan(teacher)
-    pairs = pair_check_cells(submission, teacher)
-    checks = {
-        index: (exercise, source)
-        for exercise, index, source in pairs
-        if index is not None
-    }
-    secrets = {}
 
-    def before_cell(index, cell):
-        if index not in checks:
-            return None
-        code, secrets[index] = check_cell_source(plan, *checks[index])
-        cell.clear()
-        cell.update(nbformat.v4.new_code_cell(code))
-        return secrets[index]
-
-    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        stopped_at, reason, cut_in = run_cells(
-            submission,
-            timeout,
-            Path(workdir),
-            memory=int(memory_gb * 2**30),
-            max_output=int(max_output_mb * 10**6),
-            before_cell=before_cell,
+def verdicts(pairs, report, answers: Path, inputs, run: Run, timeout: float) -> Result:
+    """The statuses, messages and notes of one notebook from its report and its answers."""
+    ran, stopped, errors = report["ran"], report["stopped"], report["errors"]
+    checks = {index for _, index in pairs if index is not None}
+    notes = []
+    if stopped:
+        why = (
+            f"stopped by the {timeout:g} s time limit"
+            if stopped == "timeout"
+            else stopped
         )
-    notes = run_notes(submission, stopped_at, reason, timeout, checks=set(checks))
-    if cut_in is not None:
-        notes.append(
-            f"output cut at {max_output_mb:g} MB in cell {cut_in}, which was interrupted"
-        )
+        notes.append(f"{why} in cell {ran}")
+    outside = [index for index in sorted(errors) if index not in checks]
+    if outside:
+        name, message = errors[outside[0]]
+        notes.append(f"cell {outside[0]} raised {name}: {first_line(message, 160)}")
     per_exercise, messages = defaultdict(list), defaultdict(list)
-    for exercise, index, _ in pairs:
+    for cell, index in pairs:
+        exercise = cell.exercise
+        found = []
         if index is None:
-            status, message = "missing", f"{exercise}: its check cell is missing"
-        elif index >= stopped_at:
-            status = "timeout" if reason == "timeout" else "error"
-            message = f"{exercise}: the notebook stopped before this check ({notes[0]})"
-        else:
-            verdict = read_verdict(submission.cells[index], secrets[index])
-            status, message = verdict["status"], verdict["message"]
-            if status != "fail" and not message.startswith(exercise):
-                message = f"{exercise}: {message}"
-        per_exercise[exercise].append(status)
-        messages[exercise].append(message)
-        if status != "pass" and (index is None or index < stopped_at):
-            notes.append(first_line(message))
+            found = [("missing", f"{exercise}: its check cell is missing")]
+        elif cell.problem:
+            found = [("error", cell.problem)]
+        for check in cell.checks if not found else []:
+            reason = run.skip_reason(check)
+            if reason:
+                found.append(("skipped", f"⚠ {exercise} skipped: {reason}"))
+            elif (
+                index in errors
+            ):  # the check cell raised: its error decides, never a pass
+                name, message = errors[index]
+                if name == "CheckFailed":
+                    found.append(("fail", message))
+                else:
+                    found.append(("error", f"{exercise}: {name}: {message}"))
+            elif index >= ran:
+                status = "timeout" if stopped == "timeout" else "error"
+                why = f"{exercise}: the notebook stopped before this check ({notes[0]})"
+                found.append((status, why))
+            else:
+                status, message = judge(check, answers, inputs[check])
+                if status == "missing":
+                    status = "error"
+                    message += " (did the notebook replace the check function?)"
+                found.append((status, message))
+        for status, message in found:
+            per_exercise[exercise].append(status)
+            messages[exercise].append(message)
+            if status not in ("pass", "skipped") and (index is None or index < ran):
+                notes.append(first_line(message, 160))
     return Result(
         {exercise: worst(statuses) for exercise, statuses in per_exercise.items()},
         notes,
@@ -232,96 +314,29 @@ def grade_notebook(
     )
 
 
-def grade_bytes(
-    data: bytes, teacher, timeout: float = DEFAULT_TIMEOUT, **options
+def grade_file(
+    path: Path, teacher, timeout: float = DEFAULT_TIMEOUT, **options
 ) -> Result:
-    """Grade one submitted file's contents; whatever is wrong with it becomes its result, never an
-    exception."""
+    """Grade one submitted file; whatever is wrong with it becomes its result, never an exception."""
     exercises = exercise_ids(teacher)
     try:
-        submission = nbformat.reads(data.decode("utf-8"), as_version=4)
+        if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+        submission = nbformat.reads(
+            Path(path).read_bytes().decode("utf-8"), as_version=4
+        )
     except Exception as error:  # not UTF-8, not JSON, or JSON that is no notebook
-        note = f"not a valid notebook: {type(error).__name__}: {first_line(error)}"
+        note = f"not a valid notebook: {type(error).__name__}: {first_line(error, 160)}"
         return Result(
             dict.fromkeys(exercises, "invalid"), [note], {e: [note] for e in exercises}
         )
     try:
         return grade_notebook(submission, teacher, timeout, **options)
-    except (
-        Exception
-    ) as error:  # e.g. a notebook whose cells lack fields the kernel needs
-        note = f"could not be run: {type(error).__name__}: {first_line(error)}"
+    except Exception as error:  # e.g. a notebook whose cells lack fields nbformat needs
+        note = f"could not be run: {type(error).__name__}: {first_line(error, 160)}"
         return Result(
             dict.fromkeys(exercises, "error"), [note], {e: [note] for e in exercises}
         )
-
-
-def grade_file(
-    path: Path, teacher, timeout: float = DEFAULT_TIMEOUT, **options
-) -> Result:
-    """Grade one submitted file; whatever is wrong with it becomes its result, never an exception."""
-    return grade_bytes(Path(path).read_bytes(), teacher, timeout, **options)
-
-
-def grade_task(task: tuple) -> tuple:
-    """One submission in a worker process: graded, then every process it left behind killed."""
-    key, data, teacher, timeout, options = task
-    started = time.time()
-    try:
-        result = grade_bytes(data, teacher, timeout, **options)
-    finally:
-        kill_children()
-    return key, result, started, time.time()
-
-
-def pool_context():
-    """Workers forked from the grader start at once; elsewhere they are spawned."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-def run_tasks(tasks: list[tuple], jobs: int, finished) -> None:
-    """Grade ``tasks`` in ``jobs`` worker processes, calling ``finished(key, result, started,
-    ended)`` for each. A task whose worker died (a notebook that killed it, say) is graded again
-    alone, and gets an ``error`` result if its worker dies again."""
-    retry = []
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=pool_context(), initializer=become_subreaper
-    ) as pool:
-        futures = {pool.submit(grade_task, task): task for task in tasks}
-        for future in as_completed(futures):
-            try:
-                finished(*future.result())
-            except BrokenProcessPool:
-                retry.append(futures[future])
-    for task in retry:
-        started = time.time()
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=pool_context(), initializer=become_subreaper
-        ) as pool:
-            try:
-                finished(*pool.submit(grade_task, task).result())
-                continue
-            except BrokenProcessPool:
-                pass
-        key, teacher = task[0], task[2]
-        note = "the grader's worker process died while running this notebook"
-        exercises = exercise_ids(teacher)
-        result = Result(
-            dict.fromkeys(exercises, "error"), [note], {e: [note] for e in exercises}
-        )
-        finished(key, result, started, time.time())
-
-
-def protected_files(
-    submissions_dir: Path, teachers: list[Path], out: Path | None
-) -> list[Path]:
-    """What a submission must not change: the submissions, the teacher notebooks, this package's
-    files and the CSV."""
-    files = [p for p in sorted(submissions_dir.iterdir()) if p.is_file()]
-    files += list(teachers)
-    files += sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    return files + ([Path(out).resolve()] if out is not None else [])
 
 
 def default_jobs() -> int:
@@ -339,15 +354,14 @@ def grade_folder(
     *,
     jobs: int | None = None,
     memory_gb: float = DEFAULT_MEMORY_GB,
-    max_output_mb: float = DEFAULT_MAX_OUTPUT_MB,
-    out: Path | str | None = None,
+    sandbox: bool = True,
     progress: bool = True,
 ) -> tuple[list[str], list[Row]]:
-    """Grade every ``*.ipynb`` in ``submissions_dir`` with ``jobs`` kernels at a time (default: the
-    number of cores): the exercise columns and one row per student.
+    """Grade every ``*.ipynb`` in ``submissions_dir`` with ``jobs`` notebooks at a time (default:
+    the number of cores): the exercise columns and one row per student.
 
-    Every file a submission must not change (:func:`protected_files`) is read before grading
-    starts; one that changes is put back, and the notebooks that ran meanwhile get ``error``.
+    Raises RuntimeError, saying what to install, when the sandbox does not hold here (unless
+    ``sandbox`` is False: the notebooks then run unconfined).
     """
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
@@ -363,46 +377,54 @@ def grade_folder(
         raise ValueError(
             f"memory_gb: should be a positive number of GB, got {memory_gb!r}"
         )
-    if not max_output_mb > 0:
-        raise ValueError(
-            f"max_output_mb: should be a positive number of MB, got {max_output_mb!r}"
-        )
     teachers = {path.stem: path for path in chapter_notebooks(book_dir)}
-    guard = Guard(
-        protected_files(submissions_dir, list(teachers.values()), out),
-        folders=[submissions_dir, *{path.parent for path in teachers.values()}],
-    )
+    box = Sandbox("bwrap" if sandbox else "none", memory=int(memory_gb * 2**30))
+    run = new_run(box, jobs)
+    try:
+        problem = box.probe(run.folder)
+        if problem:
+            raise RuntimeError(problem)
+        return grade_named(submissions_dir, teachers, timeout, run, jobs, log, progress)
+    finally:
+        shutil.rmtree(run.folder, ignore_errors=True)
+
+
+def grade_named(submissions_dir, teachers, timeout, run, jobs, log, progress):
     named = [
         (path, *split_name(path, list(teachers)))
-        for path in sorted(submissions_dir.glob("*.ipynb"))
+        for path in sorted(
+            submissions_dir.glob("*.ipynb"),
+            key=lambda p: ("(" in p.name or p.name.startswith("Copy"), p.name),
+        )
     ]
-    named_chapters = {chapter for _, _, chapter in named}
-    handed_in = [
-        chapter for chapter in teachers if chapter in named_chapters
-    ]  # in book order
+    handed_in = [c for c in teachers if c in {chapter for *_, chapter in named}]
     teacher_notebooks = {
         chapter: read_notebook(teachers[chapter]) for chapter in handed_in
     }
     plans = {chapter: chapter_plan(teacher_notebooks[chapter]) for chapter in handed_in}
-    options = {"memory_gb": memory_gb, "max_output_mb": max_output_mb}
     rows: dict[str, Row] = {}
-    tasks = []
+    tasks, seen = [], {}
     for path, student, chapter in named:
         row = rows.setdefault(student, Row(student))
         if chapter is None:
+            match = DOWNLOADED.fullmatch(path.name)
+            example = f"{student}_{next(iter(teachers), '01_name')}"
+            if (
+                match and match["stem"] in teachers
+            ):  # a chapter's name, but no student's
+                example = f"STUDENT_{match['stem']}"
             row.notes.append(
                 f"{path.name}: the name should be STUDENT_<chapter>.ipynb with a chapter of the "
-                f"book, e.g. {student}_{next(iter(teachers), '01_name')}.ipynb; not graded"
+                f"book, e.g. {example}.ipynb; not graded"
+            )
+        elif (student, chapter) in seen:
+            row.notes.append(
+                f"{path.name}: {seen[student, chapter]} is also {student}'s {chapter} and was "
+                f"graded instead; keep one file per chapter"
             )
         else:
-            data = guard.contents.get(path) or b""
-            teacher = teacher_notebooks[chapter]
-            task_options = {**options, "plan": plans[chapter]}
-            tasks.append(
-                ((path.name, student, chapter), data, teacher, timeout, task_options)
-            )
-    results, windows, changes = {}, {}, []
-    last_clean = time.time()
+            seen[student, chapter] = path.name
+            tasks.append((path, student, chapter))
     bar = tqdm(
         total=len(tasks),
         desc="grading",
@@ -410,54 +432,29 @@ def grade_folder(
         disable=not progress or not tasks,
     )
     say = log or bar.write
+    say(f"each notebook runs in: {run.sandbox.limits}")
+    results = {}
 
-    def finished(key, result, started, ended):
-        nonlocal last_clean
-        name = key[0]
-        results[name], windows[name] = result, (started, ended)
-        checked = time.time()
-        changed = guard.changed()
-        if changed:
-            guard.restore(changed)
-            changes.append((last_clean, checked, changed))
-        last_clean = checked
-        bar.update()
-        say(
-            f"graded {name} in {ended - started:.0f} s: "
-            + ", ".join(
-                f"{exercise} {status}" for exercise, status in result.statuses.items()
+    def grade_one(task):
+        path, _, chapter = task
+        started = time.monotonic()
+        options = {"plan": plans[chapter], "run": run}
+        result = grade_file(path, teacher_notebooks[chapter], timeout, **options)
+        return task, result, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in as_completed([pool.submit(grade_one, task) for task in tasks]):
+            (path, student, chapter), result, seconds = future.result()
+            results[path] = result
+            bar.update()
+            say(
+                f"graded {path.name} in {seconds:.0f} s: "
+                + ", ".join(f"{e} {s}" for e, s in result.statuses.items())
             )
-        )
-
-    before = {process.pid for process in descendants()}
-    become_subreaper()  # a kernel whose worker died is left to this process, to be killed
-    try:
-        run_tasks(tasks, jobs, finished)
-    finally:
-        kill_tree([p for p in descendants() if p.pid not in before])
-        become_subreaper(False)
     bar.close()
     graded = set()
-    for path, student, chapter in named:
-        if chapter is None:
-            continue
-        result, (started, ended) = results[path.name], windows[path.name]
-        for (
-            since,
-            until,
-            changed,
-        ) in changes:  # this notebook ran while those files changed
-            if started < until and ended > since:
-                listed = ", ".join(str(p) for p in changed[:3])
-                note = (
-                    f"files the grader protects changed while this notebook ran: {listed} "
-                    f"(put back; with --jobs above 1, regrade alone to tell who did it)"
-                )
-                result.statuses = dict.fromkeys(result.statuses, "error")
-                result.notes.append(note)
-                for messages in result.messages.values():
-                    messages.append(note)
-        row = rows[student]
+    for path, student, chapter in tasks:
+        result, row = results[path], rows[student]
         graded.add((student, chapter))
         row.statuses.update(result.statuses)
         row.messages.update(result.messages)
@@ -469,11 +466,15 @@ def grade_folder(
             if (row.student, chapter) not in graded
         ]
     exercises = [
-        exercise
-        for chapter in handed_in
-        for exercise in exercise_ids(teacher_notebooks[chapter])
+        e for chapter in handed_in for e in exercise_ids(teacher_notebooks[chapter])
     ]
-    return exercises, list(rows.values())
+    return exercises, sorted(rows.values(), key=lambda row: row.student)
+
+
+def spreadsheet_safe(value) -> str:
+    """A CSV cell that no spreadsheet reads as a formula (a leading ``'`` where it would)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_csv(exercises: list[str], rows: list[Row], out: Path | str) -> None:
@@ -481,14 +482,13 @@ def write_csv(exercises: list[str], rows: list[Row], out: Path | str) -> None:
         writer = csv.writer(file)
         writer.writerow(["student", *exercises, "total", "notes"])
         for row in rows:
-            writer.writerow(
-                [
-                    row.student,
-                    *map(row.status, exercises),
-                    row.total,
-                    "; ".join(row.notes),
-                ]
-            )
+            cells = [
+                row.student,
+                *map(row.status, exercises),
+                row.total,
+                "; ".join(row.notes),
+            ]
+            writer.writerow(list(map(spreadsheet_safe, cells)))
 
 
 def report(exercises: list[str], rows: list[Row]) -> str:
@@ -549,14 +549,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=DEFAULT_MEMORY_GB,
         metavar="GB",
-        help=f"address-space limit of each kernel (default: {DEFAULT_MEMORY_GB})",
+        help=f"memory limit of each notebook, its processes together (default: {DEFAULT_MEMORY_GB})",
     )
     parser.add_argument(
-        "--max-output",
-        type=float,
-        default=DEFAULT_MAX_OUTPUT_MB,
-        metavar="MB",
-        help=f"output kept per notebook; past it the cell is interrupted (default: {DEFAULT_MAX_OUTPUT_MB})",
+        "--no-sandbox",
+        action="store_true",
+        help="run the notebooks unconfined, without bubblewrap (only for notebooks you trust)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -567,7 +565,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, unit in [
         ("--timeout", args.timeout, "seconds"),
         ("--memory", args.memory, "GB"),
-        ("--max-output", args.max_output, "MB"),
     ]:
         if not value > 0:
             parser.error(
@@ -578,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     feedback = Path(args.feedback) if args.feedback else None
     if feedback is not None and feedback.exists() and not feedback.is_dir():
         parser.error(f"--feedback: {feedback} exists and is not a folder")
+    if args.no_sandbox:
+        print(f"warning: {UNDEFENDED}", file=sys.stderr)
     try:
         exercises, rows = grade_folder(
             args.submissions_dir,
@@ -585,12 +584,14 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout,
             jobs=args.jobs,
             memory_gb=args.memory,
-            max_output_mb=args.max_output,
-            out=args.out,
+            sandbox=not args.no_sandbox,
             progress=not args.quiet,
         )
     except ValueError as error:
         parser.error(str(error))
+    except RuntimeError as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 2
     write_csv(exercises, rows, args.out)
     print(report(exercises, rows))
     print(f"\nwrote {args.out}: {len(rows)} students, {len(exercises)} exercises")
