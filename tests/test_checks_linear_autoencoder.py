@@ -184,3 +184,44 @@ def test_a_hand_written_model_and_loop_pass(data, capsys):
         codes = mine.encode(test.images)
     check_latent_2d(mine, codes, test.images, test.labels)
     assert "ex-1.1 passed" in capsys.readouterr().out
+
+
+def test_the_labels_stay_with_the_judge(data, trained):
+    model, codes = trained
+    seen = {}
+
+    def spy(*args, inputs):
+        seen.update(inputs)
+        return check_latent_2d.hand_over(*args, inputs=inputs)
+
+    spying = type(check_latent_2d)(**{**vars(check_latent_2d), "hand_over": spy})
+    spying(model, codes, data[1].images, data[1].labels)
+    assert "images" in seen and "labels" not in seen
+
+
+def test_an_answer_computed_without_a_model_fails(trained):
+    # codes set by label (the judge's labels, as a forger who had them would) and
+    # "reconstructions" that are the digits scaled: the digits are separated and
+    # rebuilt perfectly, yet nothing was decoded from the 2-D codes
+    model, _ = trained
+    inputs = check_latent_2d.inputs(torch.Generator().manual_seed(3))
+    angle = inputs["labels"].float() * 0.6
+    codes = torch.stack([angle.cos(), angle.sin()], dim=1)
+    codes += 0.01 * torch.randn(codes.shape, generator=torch.Generator().manual_seed(0))
+    forged = {"codes": codes, "reconstructions": 0.98 * inputs["images"]}
+    forged["outputs"] = forged["reconstructions"]
+    with pytest.raises(CheckFailed, match="not decoded from the codes"):
+        check_latent_2d.judge(forged, inputs)
+    # the trained model's own answer passes the same judge
+    answer = check_latent_2d.hand_over(
+        model,
+        _codes_of(model, inputs["images"]),
+        inputs["images"],
+        None,
+        inputs={"images": inputs["images"]},
+    )
+    check_latent_2d.judge(answer, inputs)
+
+
+def _codes_of(model, images):
+    return apply_in_batches(model.encode, images, module=model)

@@ -29,6 +29,20 @@ JUDGED_IMAGES = 500  # test digits the judge draws for ex-1.1
 GAP_CLOSED = 0.15
 # The codes' 5-NN accuracy must cover this share of the way from chance to PCA's codes'.
 KNN_SHARE = 0.4
+# Reconstructions decoded from a 2-D code change little between neighbouring codes: their
+# difference is a small share of the images' (trained models: under 0.01; images scaled and
+# handed back as "reconstructions", whatever the codes: about 1).
+NEIGHBOUR_SHARE = 0.25
+
+
+def neighbour_share(codes: torch.Tensor, reconstructions, images) -> float:
+    """How much reconstructions differ between each code and its nearest neighbour, as a
+    share of how much the images differ: near 0 when they are decoded from the codes."""
+    distances = torch.cdist(codes.double(), codes.double())
+    distances.fill_diagonal_(float("inf"))
+    nearest = distances.argmin(dim=1)
+    rebuilt = (reconstructions - reconstructions[nearest]).pow(2).sum()
+    return float(rebuilt / (images - images[nearest]).pow(2).sum().clamp_min(1e-12))
 
 
 def knn_accuracy(codes: torch.Tensor, labels: torch.Tensor, folds: int = 3) -> float:
@@ -76,6 +90,15 @@ def judge_latent_2d(answer, inputs) -> str:
         "use `cu.models.linear.LinearAutoencoder(bottleneck=2)` as it is; its `forward` "
         "encodes, then decodes.",
     )
+    share = neighbour_share(codes, reconstructions, images)
+    expect(
+        share < NEIGHBOUR_SHARE,
+        ex,
+        "the reconstructions are not decoded from the codes: digits with almost the same "
+        f"2-D code get reconstructions that differ {share:.0%} as much as the digits do.",
+        "hand in the model itself: `model_2d.decode(model_2d.encode(images))` is what the "
+        "check computes.",
+    )
     reconstruction_mse = mse(reconstructions, images)
     mean_image_mse = float(images.var(dim=0, unbiased=False).mean())
     pca_codes, pca_mse = pca_2d(images)
@@ -111,7 +134,10 @@ def judge_latent_2d(answer, inputs) -> str:
     )
 
 
-@check("ex-1.1", judge=judge_latent_2d, draw_inputs=draw_test_digits)
+# The labels stay with the judge: codes arranged by label cannot be handed in.
+@check(
+    "ex-1.1", judge=judge_latent_2d, draw_inputs=draw_test_digits, private=("labels",)
+)
 def check_latent_2d(model, codes, images, labels, *, inputs):
     """ex-1.1: ``codes`` are the trained 2-D encoder's codes of ``images``; hands over the
     model's codes, its reconstructions through them and its outputs for the judge's digits."""
