@@ -335,7 +335,7 @@ print(f"the sigmoid autoencoder's test MSE is below PCA's at k = {wins or 'none'
 # The check cell below is the exercise's public check: run it to see at once whether your
 # answer passes. It checks that `codes_2d` are your trained model's codes for the test
 # images; then, on test digits it draws itself, that the model reconstructs through its 2-D
-# code better than drawing the average digit for every image (at least 15 % of the way to
+# code better than drawing the average digit for every image (at least 5 % of the way to
 # PCA's 2-D reconstruction of those digits, the best any linear projection does), that
 # its forward pass goes through the code, and that the codes separate the digits clearly
 # better than chance.

@@ -23,10 +23,11 @@ from .protocol import check
 CHANCE = 0.1  # ten digit classes
 JUDGED_IMAGES = 500  # test digits the judge draws for ex-1.1
 # Share of the way from the average digit's MSE to PCA's 2-D MSE that the model must cover.
-# Trained as the task says, the model covers 0.6-0.8 at the tiny scale and about 0.33 at the
-# book's (smaller steps); an untrained model, one stopped after a few epochs or one trained
-# with fit's default learning rate at the tiny scale covers less than nothing.
-GAP_CLOSED = 0.15
+# Trained as the task says, the model covers 0.6-0.8 at the tiny scale, about 0.33 at the
+# book's and 0.09 at the full scale on a 2,000-digit stand-in (fewer steps); an untrained
+# model, one stopped after a few epochs or one trained with fit's default learning rate at
+# the tiny scale covers less than nothing. The bar sits above every degenerate answer.
+GAP_CLOSED = 0.05
 # The codes' 5-NN accuracy must cover this share of the way from chance to PCA's codes'.
 KNN_SHARE = 0.4
 # Reconstructions decoded from a 2-D code change little between neighbouring codes: their
