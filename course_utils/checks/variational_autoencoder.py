@@ -9,7 +9,10 @@ between the posterior means, and measure the draw's size, steps and dimensions.
 
 ex-6.2 hands over the convolutional VAE's posterior (mu, logvar) of binary test digits the judge
 draws and its decoder's logits at z = mu + σ·ε for noise ε the judge draws, so the judge computes
-the −ELBO itself; it compares it with the chapter's MLP VAE, which it trains itself.
+the −ELBO itself; it compares it with the chapter's MLP VAE, which it trains itself. It also
+gets ``forward``'s draws with ``encode`` made to give σ = 0.1 (a trained model's logvar sits near
+0 on many units, where sampling with exp(½·logvar²) looks right), and how many parameter tensors
+get no gradient from the −ELBO of ``forward``'s output (a ``.detach()`` in ``encode``).
 """
 
 from __future__ import annotations
