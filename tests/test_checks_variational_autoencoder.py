@@ -291,7 +291,8 @@ class Wrapped(nn.Module):
             h = self.inner.encoder(images).detach()
             return self.inner.to_mu(h), self.inner.to_logvar(h)
         mu, logvar = self.inner.encode(images)
-        if self.mode == "logvar squared":  # trained so, logvar ends near 0 (σ ≥ 1 anyway)
+        # trained with logvar² in forward, logvar ends near 0 (σ ≥ 1 there anyway)
+        if self.mode == "logvar squared":
             return mu, 0.0 * logvar
         return mu, logvar
 
