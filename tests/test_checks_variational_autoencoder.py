@@ -287,7 +287,14 @@ class Wrapped(nn.Module):
         self.inner, self.mode = copy.deepcopy(inner), mode
 
     def encode(self, images):
-        return self.inner.encode(images)
+        if self.mode == "detached features":  # the encoder's convolutions never learn
+            h = self.inner.encoder(images).detach()
+            return self.inner.to_mu(h), self.inner.to_logvar(h)
+        mu, logvar = self.inner.encode(images)
+        # trained with logvar² in forward, logvar ends near 0 (σ ≥ 1 there anyway)
+        if self.mode == "logvar squared":
+            return mu, 0.0 * logvar
+        return mu, logvar
 
     def decode(self, z):
         logits = self.inner.decode(z)
@@ -297,6 +304,10 @@ class Wrapped(nn.Module):
         mu, logvar = self.encode(images)
         if self.mode == "mean":
             z = mu
+        elif (
+            self.mode == "logvar squared"
+        ):  # σ = exp(½·logvar²): ≈ right where logvar ≈ 0
+            z = reparameterize(mu, logvar**2)
         elif self.mode == "exp(logvar)":
             z = mu + torch.exp(logvar) * torch.randn_like(mu)
         elif self.mode == "distributions":  # right, written differently
@@ -329,6 +340,8 @@ def test_the_judges_baseline_is_its_own_mlp_vae():
     [
         ("mean", "same logits every time"),
         ("exp(logvar)", "½·logvar"),
+        ("logvar squared", "when `encode` gives σ = 0.1"),
+        ("detached features", "get no gradient"),
         ("sigmoid", "probabilities"),
         ("(logits, logvar, mu)", r"\(logits, logvar, mu\)"),
     ],

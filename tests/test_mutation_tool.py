@@ -148,3 +148,26 @@ def _write(tmp_path: Path) -> Path:
     chapter = tmp_path / "00_toy.py"
     chapter.write_text(TOY)
     return chapter
+
+
+def test_a_region_inside_a_function_is_mutated_and_indented_back(tmp_path):
+    """ex-6.1's solution is the body of a function, under `with torch.no_grad()`, ending in
+    `return`: its mutants are made dedented, named by their line inside the `with`, and run
+    indented back; a weight taken by attribute gets a `.detach()` mutant too."""
+    chapter = tmp_path / "00_toy.py"
+    chapter.write_text(
+        '# %% tags=["solution", "ex-0.2"]\n'
+        "def scaled(model, x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    with torch.no_grad():\n"
+        "        weight = model.weight\n"
+        "        y = x * 2\n"
+        "        return y * weight\n"
+        "    ### END SOLUTION\n"
+    )
+    (exercise,) = mutate.find_exercises(mutate.read_cells(chapter))
+    assert exercise.indent == "    " and exercise.region.startswith("with ")
+    found = keys(exercise.region)
+    assert "constant: [y = x * 2] 2 -> 4" in found
+    assert "detach: [weight = model.weight] `model.weight` -> .detach()" in found
+    assert any(key.endswith("`return y * weight` dropped") for key in found)

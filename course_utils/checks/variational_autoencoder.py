@@ -9,7 +9,10 @@ between the posterior means, and measure the draw's size, steps and dimensions.
 
 ex-6.2 hands over the convolutional VAE's posterior (mu, logvar) of binary test digits the judge
 draws and its decoder's logits at z = mu + σ·ε for noise ε the judge draws, so the judge computes
-the −ELBO itself; it compares it with the chapter's MLP VAE, which it trains itself.
+the −ELBO itself; it compares it with the chapter's MLP VAE, which it trains itself. It also
+gets ``forward``'s draws with ``encode`` made to give σ = 0.1 (a trained model's logvar sits near
+0 on many units, where sampling with exp(½·logvar²) looks right), and how many parameter tensors
+get no gradient from the −ELBO of ``forward``'s output (a ``.detach()`` in ``encode``).
 """
 
 from __future__ import annotations
@@ -321,6 +324,7 @@ def check_noisy_interpolation(noisy_interpolation, model, *, inputs):
 JUDGED_DIGITS = 500  # binary test digits the judge draws for ex-6.2
 MAX_LATENT = 256  # the judge draws ε for up to this many latent dimensions
 FORWARD_DIGITS, FORWARD_DRAWS = 16, 16  # forward's spread: images, and draws of each
+CONTROLLED_SIGMA = 0.1  # the σ the judge makes `encode` give to test forward's sampling
 MIN_KL = 1.0  # nats per image: below it the codes carry (almost) nothing (collapse)
 # The judge's own baseline: the chapter's MLP VAE (hidden 400) trained on the first 400
 # training digits for one epoch of batches of 32, with the course's −ELBO: a VAE that has only
@@ -458,6 +462,28 @@ def judge_conv_vae(answer, inputs) -> str:
         "σ = exp(½·logvar): logvar is the log of the variance, not of the standard "
         "deviation.",
     )
+    if "controlled_draws" in answer:
+        controlled = _spread(answer["controlled_draws"]) / _spread(
+            answer["controlled_reference"]
+        )
+        expect(
+            0.5 < controlled < 2.0,
+            ex,
+            f"when `encode` gives σ = {CONTROLLED_SIGMA:g} (logvar = "
+            f"{2 * math.log(CONTROLLED_SIGMA):.2f}), the samples of `forward` vary "
+            f"{controlled:.3g} times as much as z = mu + σ·ε would make them.",
+            "σ = exp(½·logvar): pass `logvar` itself to "
+            "`cu.models.vae.reparameterize(mu, logvar)`, not its square nor exp.",
+        )
+    missing = int(answer.get("parameters_without_gradient", torch.tensor(0)))
+    expect(
+        missing == 0,
+        ex,
+        f"{missing} of the model's {int(answer['parameters'])} parameter tensors get no "
+        "gradient from the −ELBO of `forward`'s output: training never changes them.",
+        "remove any `.detach()`, `.data` or `torch.no_grad()` from `encode`, `decode` "
+        "and `forward`, and use every layer you define.",
+    )
     yours = negative_elbo_of(mu, logvar, logits, images).mean().item()
     baseline = baseline_negative_elbo(images, inputs["epsilon"], latent)
     expect(
@@ -484,6 +510,63 @@ def judge_conv_vae(answer, inputs) -> str:
         f"trained by the check); `forward` samples q(z|x) with the right spread "
         f"({own / reference:.2f} times z = mu + σ·ε's)."
     )
+
+
+def _controlled_spread(copied, first, train_mu, latent, inputs) -> dict:
+    """``forward``'s draws when ``encode`` gives σ = CONTROLLED_SIGMA, and the reference
+    draws z = mu + σ·ε: a trained model's own logvar is near 0 on many units, where
+    exp(½·logvar²) and exp(½·logvar) agree. Empty if ``forward`` does not call ``encode``
+    (a right forward may compute mu and logvar itself)."""
+    called, encode = [], copied.encode
+    logvar = torch.full_like(train_mu, 2 * math.log(CONTROLLED_SIGMA))
+
+    def controlled(images):
+        called.append(True)
+        return encode(images)[0], logvar
+
+    copied.encode = (
+        controlled  # an instance attribute: forward's `self.encode` finds it
+    )
+    try:
+        with torch.random.fork_rng(devices=None), torch.no_grad():
+            torch.manual_seed(int(inputs["seed"]))
+            draws = torch.stack(
+                [copied(first)[0].float().cpu() for _ in range(FORWARD_DRAWS)]
+            )
+            reference = torch.stack(
+                [
+                    copied.decode(
+                        train_mu + CONTROLLED_SIGMA * e[:, :latent].to(first.device)
+                    )
+                    .float()
+                    .cpu()
+                    for e in inputs["reference_epsilon"]
+                ]
+            )
+    finally:
+        del copied.encode
+    if not called:
+        return {}
+    return {"controlled_draws": draws, "controlled_reference": reference}
+
+
+def _missing_gradients(model, first) -> dict:
+    """How many of the model's parameter tensors get no gradient from the −ELBO of
+    ``forward``'s output (a `.detach()` in encode leaves the encoder untrainable)."""
+    import copy
+
+    copied = copy.deepcopy(model).train()
+    params = [p for p in copied.parameters() if p.requires_grad]
+    with torch.random.fork_rng(devices=None), torch.enable_grad():
+        torch.manual_seed(0)
+        logits, mu, logvar = copied(first)
+        loss = negative_elbo_of(mu, logvar, logits, first).mean()
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+    missing = sum(g is None or not bool(g.abs().gt(0).any()) for g in grads)
+    return {
+        "parameters_without_gradient": torch.tensor(missing),
+        "parameters": torch.tensor(len(params)),
+    }
 
 
 @check("ex-6.2", judge=judge_conv_vae, draw_inputs=draw_vae_inputs)
@@ -555,6 +638,8 @@ def check_conv_vae(model, *, inputs):
                 for e in inputs["reference_epsilon"]
             ]
         )
+    answer |= _controlled_spread(copied, first, train_mu, latent, inputs)
+    answer |= _missing_gradients(model, first)
     answer |= {f"forward_{k}": output[k].float().cpu() for k in range(3)}
     answer |= {
         "forward_draws": draws,

@@ -33,6 +33,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import textwrap
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -232,11 +233,13 @@ def move_range_end(tree):
 
 
 def add_detach(tree):
-    """``.detach()`` added to the value of an assignment."""
+    """``.detach()`` added to the value of an assignment (a call, an operation, or an
+    attribute or item such as ``model.encoder[1].weight``: a weight cut off from its gradient).
+    """
 
     def select(node):
         return isinstance(node, ast.Assign) and isinstance(
-            node.value, (ast.Call, ast.BinOp)
+            node.value, (ast.Call, ast.BinOp, ast.Attribute, ast.Subscript)
         )
 
     def change(node):
@@ -349,7 +352,12 @@ def mutants_of(exercise: str, region: str) -> list[Mutant]:
             ast.fix_missing_locations(mutated)
             try:
                 source = ast.unparse(mutated)
-                compile(source, "<mutant>", "exec")
+                # inside a function, as a region in a function body may `return`
+                compile(
+                    "def _region():\n" + textwrap.indent(source, "    ") + "\n    pass",
+                    "<mutant>",
+                    "exec",
+                )
             except (SyntaxError, ValueError):
                 continue
             if source in seen:
@@ -369,6 +377,17 @@ def _changed_statement(original: ast.Module, mutated: ast.Module) -> str:
     """The first top-level statement of the region that the mutant changed, shortened."""
     for before, after in zip(original.body, mutated.body):
         if ast.dump(before) != ast.dump(after):
+            # inside a `with` block (ex-6.1's `torch.no_grad()`), name the line within it
+            if (
+                isinstance(before, ast.With)
+                and isinstance(after, ast.With)
+                and len(before.body) == len(after.body)
+                and all(
+                    ast.dump(x) == ast.dump(y)
+                    for x, y in zip(before.items, after.items)
+                )
+            ):
+                return _changed_statement(before, after)
             return _short(before, 50)
     return "?"
 
@@ -386,6 +405,7 @@ class Exercise:
     suffix: str
     last_check_cell: int
     mutants: list[Mutant] = field(default_factory=list)
+    indent: str = ""  # the region's own indentation (a region inside a function body)
     baseline: str = (
         ""  # the unmutated solution's verdict: passed / skipped / failed: ...
     )
@@ -413,13 +433,17 @@ def find_exercises(cells) -> list[Exercise]:
             lines = source.splitlines()
             begin = next(i for i, l in enumerate(lines) if l.strip() == BEGIN)
             end = next(i for i, l in enumerate(lines) if l.strip() == END)
+            region = "\n".join(lines[begin + 1 : end])
+            # a region inside a function is mutated dedented and indented back to run
+            indent = re.match(r"[ \t]*", lines[begin]).group()
             exercises[ids[0]] = Exercise(
                 ids[0],
                 index,
                 "\n".join(lines[:begin]),
-                "\n".join(lines[begin + 1 : end]),
+                textwrap.dedent(region),
                 "\n".join(lines[end + 1 :]),
                 index,
+                indent=indent,
             )
         elif "check" in tags and ids[0] in exercises:
             exercises[ids[0]].last_check_cell = index
@@ -448,6 +472,7 @@ def run_child(cells, exercise: Exercise, region: str, namespace: dict) -> dict:
     from course_utils.checks import CheckFailed
 
     said = _verdicts()
+    region = textwrap.indent(region, exercise.indent)
     solution = "\n".join([exercise.prefix, region, exercise.suffix])
     sources = [solution] + [
         source
