@@ -492,6 +492,31 @@ cu.results.record(  # for `make bench`
 )
 
 # %% [markdown]
+# ## What the units respond to
+#
+# Each code unit computes $h_j = \sigma(w_j^\top x + b_j)$: its weight vector $w_j$ has one
+# entry per pixel, so it can be drawn as a 28 × 28 image, the input pattern that switches
+# the unit on most per unit of input length. Every model started from the same weights
+# (`new_model` seeds them alike), so the rows below show the same ten units after each
+# training: what each penalty did to one starting point. Each filter is scaled to [0, 1] on
+# its own (white: the most positive weight, black: the most negative).
+
+
+# %%
+def filters(model, units=10):
+    weights = model.encoder[1].weight[:units].detach().cpu()
+    low = weights.min(dim=1, keepdim=True).values
+    high = weights.max(dim=1, keepdim=True).values
+    return ((weights - low) / (high - low)).view(units, 1, 28, 28)
+
+
+cu.plotting.show_rows(
+    {name: filters(model) for name, model in models.items()},
+    title="the first ten units' encoder weights, per model",
+)
+plt.show()
+
+# %% [markdown]
 # ## Denoising is contraction, for small noise
 #
 # Why does the denoiser contract? Write $r = g \circ f$ for the whole autoencoder and expand
