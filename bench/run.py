@@ -412,7 +412,7 @@ def full_scale(env: dict[str, str], whole_under_s: float, save: Path | None):
             epoch = estimate["cpu_epoch_s"]
             per_epoch = " / ".join(f"{value:.1f}" for value in epoch) if epoch else "–"
             iwae = ", ".join(f"{value:.0f}" for value in estimate["iwae_cpu_s"])
-            failed = f" (stopped: {error})" if error else ""
+            failed = f" ({error})" if error else ""
             lines.append(
                 f"| {notebook.stem}{failed} | {estimate['epochs']} | "
                 f"{estimate['steps']:,} | {per_epoch} | {iwae or '–'} | "
