@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.config import seed_everything
-from course_utils.corruption import EVALUATION_SEED, restoration_loss, salt_and_pepper
+from course_utils.corruption import EVALUATION_SEED, RestorationLoss, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.training import (
@@ -135,7 +135,7 @@ def _denoising_run(train, test, evaluate_every_epoch):
     """Train a small denoiser for 2 epochs, with or without a test set to evaluate each epoch."""
     seed_everything(0)
     model = LinearAutoencoder(bottleneck=8)
-    loss = restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, g), seed=0)
+    loss = RestorationLoss(lambda x, g: salt_and_pepper(x, 0.2, g), seed=0)
     history = fit(
         model,
         train,
