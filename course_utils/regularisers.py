@@ -91,27 +91,3 @@ def denoising_terms(
     jacobian_part /= (draws // 2) * pixels
     curvature_part /= (draws // 2) * pixels
     return jacobian_part + curvature_part, jacobian_part, curvature_part
-
-
-@validated(draws=pairs_of_draws)
-def denoising_error(
-    model: torch.nn.Module,
-    images: torch.Tensor,
-    std: float,
-    draws: int = 64,
-    seed: int = 0,
-) -> torch.Tensor:
-    """``E_ε ‖r(x + std ε) − x‖² / D`` per image, ε standard normal, by Monte Carlo.
-
-    Draws come in antithetic pairs (ε and −ε), which cancel the term linear in ``std``
-    exactly, so that small noise levels can be measured with few draws.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    total = torch.zeros(len(images), dtype=torch.float64)
-    with torch.no_grad():
-        for _ in range(draws // 2):
-            noise = torch.randn(images.shape, generator=generator).to(images.device)
-            for sign in (1.0, -1.0):
-                out = model(images + sign * std * noise)
-                total += (out - images).pow(2).flatten(1).mean(dim=1).double().cpu()
-    return total / draws
