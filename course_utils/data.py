@@ -35,7 +35,8 @@ SPLITS = ("train", "test")
 OFFLINE_TEST_PER_CLASS = 100
 DOWNLOAD_TIMEOUT_S = 30
 # the arguments every loader takes
-split_rule, limit_rule = one_of(*SPLITS), optional(positive_int)
+split_rule = one_of(*SPLITS)
+limit_rule = optional(positive_int)
 
 
 class ImageSet(NamedTuple):

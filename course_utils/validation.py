@@ -145,14 +145,15 @@ def pair(inner: Rule, kind: str = "a pair of positive integers") -> Rule:
     return rule
 
 
+_sizes = pair(positive_int, "a positive integer or a pair (height, width) of them")
+
+
 def size_or_pair(name: str, value) -> None:
     """A rule: a positive integer, or a pair (height, width) of them."""
-    if not _is_int(value):
-        pair(positive_int, "a positive integer or a pair (height, width) of them")(
-            name, value
-        )
-    else:
+    if _is_int(value):
         positive_int(name, value)
+    else:
+        _sizes(name, value)
 
 
 def tensor(
@@ -175,7 +176,7 @@ def tensor(
     elif min_length == 1:
         kind = f"a non-empty tensor {shape}".rstrip()
     if within is not None:
-        kind += f" of values in [{within[0]:g}, {within[1]:g}]"
+        kind += f" in [{within[0]:g}, {within[1]:g}]"
     low, high = (ndim, ndim) if ndim is not None else (min_ndim, max_ndim)
 
     def rule(name: str, value) -> None:
@@ -212,7 +213,6 @@ def instance(kind: type, text: str) -> Rule:
 
 
 module = instance(torch.nn.Module, "a torch.nn.Module")
-text = instance(str, "a string")
 
 
 def satisfies(predicate: Callable[[object], bool], kind: str) -> Rule:

@@ -89,6 +89,28 @@ def test_apply_in_batches_matches_one_big_call(digits):
     assert apply_in_batches(model, test[:10]).shape == (10, 1, 28, 28)
 
 
+def test_apply_in_batches_finds_the_model_of_a_method_and_splits_tuples():
+    """``model.encode`` runs in eval mode without ``module=``, and an encoder that returns
+    ``(mu, logvar)`` gives both, each concatenated over the batches."""
+    from course_utils.models.vae import VAE
+
+    torch.manual_seed(0)
+    model = VAE(latent=3, hidden=8)
+    model.encoder.append(torch.nn.Dropout(0.9))
+    images = torch.rand(10, 1, 28, 28)
+    with torch.no_grad():
+        model.eval()
+        expected_mu, expected_logvar = model.encode(images)
+    model.train()
+    mu, logvar = apply_in_batches(model.encode, images, batch_size=4)
+    torch.testing.assert_close(mu, expected_mu)
+    torch.testing.assert_close(logvar, expected_logvar)
+    # its training mode is back, as it was
+    assert model.training
+    with pytest.raises(ValueError, match="images must be a non-empty tensor"):
+        apply_in_batches(model.encode, images[:0])
+
+
 def test_custom_batch_loss_is_used(digits):
     train, _ = digits
     calls = []
