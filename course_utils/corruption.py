@@ -94,7 +94,9 @@ class RestorationLoss:
     """
 
     @validated(corrupt=func, seed=non_negative_int, evaluation_seed=non_negative_int)
-    def __init__(self, corrupt: Corruption, seed=0, evaluation_seed=EVALUATION_SEED):
+    def __init__(
+        self, corrupt: Corruption, seed: int = 0, evaluation_seed: int = EVALUATION_SEED
+    ):
         self.corrupt = corrupt
         self.evaluation_seed = evaluation_seed
         self.generator = torch.Generator().manual_seed(seed)

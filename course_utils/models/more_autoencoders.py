@@ -18,9 +18,8 @@ channel_pair = pair(positive_int)
 
 
 class PoolingAutoencoder(nn.Module):
-    """3 x 3 convolutions that keep the size; 2 x 2 max-pooling halves it (28 -> 14 ->
-    7), remembering where each maximum was; max-unpooling puts values back exactly
-    there."""
+    """3 x 3 convolutions keep the size; 2 x 2 max-pooling halves it, 28 -> 14 -> 7,
+    and remembers where each maximum was; max-unpooling puts values back there."""
 
     @validated(channels=channel_pair, code_channels=positive_int)
     def __init__(self, channels: tuple[int, int] = (16, 32), code_channels: int = 4):
