@@ -74,7 +74,7 @@ def test_invalid_arguments_name_the_argument():
         binarize(torch.full((2, 2), 2.0))
     with pytest.raises(ValueError, match="k must be a positive integer"):
         importance_weighted_nll(LinearGaussian(), torch.zeros(2, 4), k=0)
-    with pytest.raises(ValueError, match="mu must be N x d"):
+    with pytest.raises(ValueError, match="mu must be a tensor N x d"):
         active_units(torch.zeros(5))
 
 

@@ -117,7 +117,9 @@ def test_denoising_terms_match_the_closed_form_of_a_linear_model():
     curvature part of the increase is 0."""
     from course_utils.regularisers import denoising_terms
 
-    torch.manual_seed(0)
+    # not seed 0: the noise is drawn from a generator seeded 0, and weights drawn from
+    # the same stream would correlate with it
+    torch.manual_seed(1)
     layer = torch.nn.Linear(784, 784, bias=False)
     model = torch.nn.Sequential(
         torch.nn.Flatten(), layer, torch.nn.Unflatten(1, (1, 28, 28))
@@ -129,7 +131,8 @@ def test_denoising_terms_match_the_closed_form_of_a_linear_model():
     torch.testing.assert_close(
         increase.float(), expected.detach().expand(3), rtol=0.02, atol=0
     )
-    assert curvature_part.abs().max() < 1e-6 * expected
+    # zero up to float32 rounding
+    assert curvature_part.abs().max() < 1e-4 * expected
 
 
 def test_denoising_terms_add_up_and_match_the_measured_error():
