@@ -87,8 +87,8 @@ more = cu.models.more_autoencoders
 
 
 def trained(loss_fn=cu.training.reconstruction_loss):
-    """784 → HIDDEN sigmoid units → 784, from seed 0, trained with `loss_fn`: every model
-    starts alike and trains alike, only its loss differs."""
+    """784 → HIDDEN sigmoid units → 784 from seed 0, trained with `loss_fn`: every
+    model starts and trains alike, only its loss differs."""
     cu.config.seed_everything(0)
     model = more.OneLayerAutoencoder(HIDDEN, "sigmoid").to(device)
     cu.training.fit(
