@@ -202,19 +202,6 @@ sample = tensor("N x d", ndim=2, min_length=2)
 grey_levels = tensor("of grey levels", within=(0, 1))
 
 
-def instance(kind: type, text: str) -> Rule:
-    """A rule: an instance of ``kind``, called ``text`` in the message."""
-
-    def rule(name: str, value) -> None:
-        if not isinstance(value, kind):
-            reject(name, text, value)
-
-    return rule
-
-
-module = instance(torch.nn.Module, "a torch.nn.Module")
-
-
 def satisfies(predicate: Callable[[object], bool], kind: str) -> Rule:
     """A rule: ``predicate(value)`` is true; ``kind`` says in words what that means."""
 
@@ -225,22 +212,16 @@ def satisfies(predicate: Callable[[object], bool], kind: str) -> Rule:
     return rule
 
 
-def non_empty(name: str, value) -> None:
-    """A rule: a sequence (list, array, tensor) with at least one entry."""
-    if not hasattr(value, "__len__") or len(value) == 0:
-        reject(name, "a non-empty sequence", value)
-
-
-def func(name: str, value) -> None:
-    """A rule: something callable."""
-    if not callable(value):
-        reject(name, "a function", value)
-
-
-def non_empty_text(name: str, value) -> None:
-    """A rule: a string with more than white space in it."""
-    if not isinstance(value, str) or not value.strip():
-        reject(name, "a non-empty string", value)
+module = satisfies(
+    lambda value: isinstance(value, torch.nn.Module), "a torch.nn.Module"
+)
+func = satisfies(callable, "a function")
+non_empty = satisfies(
+    lambda value: hasattr(value, "__len__") and len(value) > 0, "a non-empty sequence"
+)
+non_empty_text = satisfies(
+    lambda value: isinstance(value, str) and bool(value.strip()), "a non-empty string"
+)
 
 
 def requires(condition: Callable[..., bool], message: str) -> Relation:
