@@ -135,7 +135,7 @@ cu.notebook.show_source(cu.models.conv.SuperResolution)
 # Training pairs are made on the fly, like the noisy inputs of chapter 4: the batch loss
 # shrinks each clean batch with `cu.corruption.downscale` and compares the model's output
 # with the original. Downscaling draws no random numbers, so the corruption ignores the
-# generator that `cu.corruption.restoration_loss` hands it.
+# generator that `cu.corruption.RestorationLoss` hands it.
 
 # %%
 cu.config.seed_everything(0)
@@ -147,7 +147,7 @@ history_2x = cu.training.fit(
     epochs=EPOCHS,
     lr=LR,
     batch_size=64,
-    loss_fn=cu.corruption.restoration_loss(lambda x, _: cu.corruption.downscale(x, 2)),
+    loss_fn=cu.corruption.RestorationLoss(lambda x, _: cu.corruption.downscale(x, 2)),
     schedule="onecycle",
 )
 cu.plotting.plot_losses(history_2x, title="super-resolution 14 → 28")
@@ -216,7 +216,7 @@ cu.training.fit(
     epochs=EPOCHS_4X,
     lr=LR,
     batch_size=64,
-    loss_fn=cu.corruption.restoration_loss(lambda x, _: cu.corruption.downscale(x, 4)),
+    loss_fn=cu.corruption.RestorationLoss(lambda x, _: cu.corruption.downscale(x, 4)),
     schedule="onecycle",
 )
 tiny_test = cu.corruption.downscale(test.images, 4)
@@ -308,7 +308,7 @@ else:
         epochs=EPOCHS,
         lr=LR,
         batch_size=64,
-        loss_fn=cu.corruption.restoration_loss(
+        loss_fn=cu.corruption.RestorationLoss(
             lambda x, _: cu.corruption.downscale(x, 2)
         ),
         schedule="onecycle",

@@ -125,7 +125,7 @@ plain = cu.models.linear.LinearAutoencoder(bottleneck=LATENT).to(device)
 cu.training.fit(
     plain, train.images, epochs=EPOCHS, batch_size=BATCH, lr=3e-3, progress=False
 )
-train_codes = cu.training.apply_in_batches(plain.encode, train.images, module=plain)
+train_codes = cu.training.apply_in_batches(plain.encode, train.images)
 fitted = torch.distributions.MultivariateNormal(
     train_codes.mean(0), covariance_matrix=torch.cov(train_codes.T)
 )
@@ -228,7 +228,7 @@ cu.notebook.show_source(cu.losses.negative_elbo)
 
 # %%
 cu.config.seed_everything(0)
-vae = cu.models.vae.make_vae(latent=LATENT, hidden=HIDDEN).to(device)
+vae = cu.models.vae.VAE(latent=LATENT, hidden=HIDDEN).to(device)
 vae_history = cu.training.fit(
     vae,
     train.images,
@@ -302,18 +302,21 @@ print(
 
 # %%
 trained = f"{len(train.images):,} training digits, {EPOCHS} epochs"
-table = [
-    ("this page: VAE, −ELBO", f"{vae_elbo:.1f}", f"binary test digits; {trained}"),
-    (
-        f"this page: VAE, IWAE k={K_IWAE}",
-        f"{vae_iwae:.1f}",
-        "same model, tighter bound",
-    ),
-    ("Burda et al.: VAE, IWAE k=5000", "86.76", "60,000 training digits, 3,280 passes"),
-]
-print(f"{'model':34s} {'nats':>7s}  what was measured")
-for name, value, data in table:
-    print(f"{name:34s} {value:>7s}  {data}")
+table = {
+    "this page: VAE, −ELBO": {
+        "nats": vae_elbo,
+        "what was measured": f"binary test digits; {trained}",
+    },
+    f"this page: VAE, IWAE k={K_IWAE}": {
+        "nats": vae_iwae,
+        "what was measured": "same model, tighter bound",
+    },
+    "Burda et al.: VAE, IWAE k=5000": {
+        "nats": 86.76,
+        "what was measured": "60,000 training digits, 3,280 passes",
+    },
+}
+print(cu.tables.format_table(table, "model"))
 cu.results.record(  # for `make bench`: the tighter bound beside the −ELBO
     "VAE test −log p(x), nats per image",
     model=(f"IWAE k={K_IWAE}", vae_iwae),
@@ -495,7 +498,7 @@ def mean_reduced_loss(model, batch):
 def train_vae(loss_fn, latent=LATENT, epochs=EPOCHS):
     """A fresh MLP VAE trained like `vae`, with another loss, latent size or length."""
     cu.config.seed_everything(0)
-    model = cu.models.vae.make_vae(latent=latent, hidden=HIDDEN).to(device)
+    model = cu.models.vae.VAE(latent=latent, hidden=HIDDEN).to(device)
     cu.training.fit(
         model,
         train.images,
@@ -514,9 +517,7 @@ reductions = {"summed (correct)": vae, "averaged (pitfall)": vae_mean}
 
 def describe(model) -> tuple[dict, torch.Tensor]:
     """Active units, KL, −ELBO and IWAE on the test set; the mean KL per dimension."""
-    mu, logvar = cu.training.apply_in_batches(
-        lambda x: torch.cat(model.encode(x), dim=1), test_binary, module=model
-    ).split(LATENT, dim=1)
+    mu, logvar = cu.training.apply_in_batches(model.encode, test_binary)
     kl = cu.losses.kl_per_dimension(mu, logvar)  # per image and dimension
     row = {
         "active units": cu.losses.active_units(mu)[0],
@@ -527,19 +528,19 @@ def describe(model) -> tuple[dict, torch.Tensor]:
     return row, kl.mean(0)
 
 
-def print_summary(summary: dict, first: str = "reconstruction term") -> None:
-    columns = list(next(iter(summary.values())))
-    print(f"{first:20s}" + "".join(f"{c:>14s}" for c in columns))
-    for name, row in summary.items():
-        cells = [f"{row['active units']} of {LATENT}"]
-        cells += [f"{row[c]:.2f}" for c in columns[1:]]
-        print(f"{name:20s}" + "".join(f"{cell:>14s}" for cell in cells))
+def summary_table(summary: dict, first: str) -> str:
+    """The rows of `describe`, with the active units out of all of them."""
+    shown = {
+        name: {**row, "active units": f"{row['active units']} of {LATENT}"}
+        for name, row in summary.items()
+    }
+    return cu.tables.format_table(shown, first)
 
 
 kl_per_dimension, summary = {}, {}
 for name, model in reductions.items():
     summary[name], kl_per_dimension[name] = describe(model)
-print_summary(summary)
+print(summary_table(summary, "reconstruction term"))
 summed, averaged = summary.values()
 cu.results.finding(
     "the averaged term leaves fewer active units",
@@ -616,7 +617,7 @@ collapse = {
     "averaged (pitfall)": summary["averaged (pitfall)"],
     "β=784, free bits": describe(vae_free_bits)[0],
 }
-print_summary(collapse, first="training loss")
+print(summary_table(collapse, "training loss"))
 cu.results.finding(
     "free bits keep more units active than the pitfall",
     collapse["β=784, free bits"]["active units"] > averaged["active units"],
@@ -687,9 +688,7 @@ plt.show()
 
 # %%
 vae_2d = train_vae(cu.losses.elbo_loss(seed=0), latent=2)
-codes_2d = cu.training.apply_in_batches(
-    lambda x: vae_2d.encode(x)[0], test_binary, module=vae_2d
-)
+codes_2d, _ = cu.training.apply_in_batches(vae_2d.encode, test_binary)
 print(f"2-D VAE: test −ELBO {test_negative_elbo(vae_2d):.1f} nats per image")
 cu.plotting.plot_latent_2d(codes_2d, test.labels, title="VAE, d = 2: test codes")
 plt.show()

@@ -523,7 +523,7 @@ print(f"classifier's accuracy on the test digits: {accuracy:.3f}")
 
 # %%
 cu.config.seed_everything(0)
-vae_2d = cu.models.vae.make_vae(latent=2).to(device)
+vae_2d = cu.models.vae.VAE(latent=2).to(device)
 cu.training.fit(
     vae_2d,
     train.images,

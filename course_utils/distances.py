@@ -1,32 +1,25 @@
-"""Distances between two samples: the maximum mean discrepancy (MMD) with Gaussian kernels.
+"""Distances between two samples: the maximum mean discrepancy (MMD), Gaussian kernels.
 
-The MMD measures how far apart two distributions are from samples of each alone
-(Gretton et al., 2012). With a characteristic kernel ``k`` it is zero exactly when the two
-distributions are equal. For samples ``x_1..x_m`` and ``y_1..y_n`` the unbiased estimate of
-its square is
+The MMD measures how far apart two distributions are from samples of each alone (Gretton
+et al., 2012). With a characteristic kernel ``k`` it is zero exactly when the two
+distributions are equal. For samples ``x_1..x_m`` and ``y_1..y_n`` the unbiased estimate
+of its square is
 
     MMD² = mean_{i≠j} k(x_i, x_j) + mean_{i≠j} k(y_i, y_j) - 2 mean_{i,j} k(x_i, y_j),
 
 which fluctuates around zero (and can dip below it) when both samples come from one
 distribution. The kernel here is an average of Gaussian kernels over several bandwidths,
-``k(a, b) = mean_s exp(-|a - b|² / (2 s²))``, so that differences at several scales count.
+``k(a, b) = mean_s exp(-|a - b|² / (2 s²))``, so that differences at several scales
+count.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .validation import requires, sample, validated
+
 BANDWIDTHS = (0.25, 0.5, 1.0, 2.0, 4.0)
-
-
-def _as_sample(name: str, value) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor) or value.ndim != 2 or len(value) < 2:
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else None
-        raise ValueError(
-            f"{name} must be a tensor of shape N x D with N >= 2, got "
-            f"{shape if shape is not None else type(value).__name__}"
-        )
-    return value.detach().double().cpu()
 
 
 def gaussian_kernel(
@@ -40,19 +33,27 @@ def gaussian_kernel(
     return total / len(bandwidths)
 
 
-def mmd2(x: torch.Tensor, y: torch.Tensor, bandwidths=BANDWIDTHS) -> float:
-    """Unbiased estimate of the squared MMD between samples ``x`` (m x D) and ``y`` (n x D).
+def _same_columns(x, y, **_) -> bool:
+    return x.shape[1] == y.shape[1]
 
-    Symmetric in ``x`` and ``y``; near zero (either sign) for samples of one distribution.
+
+def _positive_bandwidths(bandwidths, **_) -> bool:
+    return bool(bandwidths) and all(s > 0 for s in bandwidths)
+
+
+@validated(
+    requires(_same_columns, "x and y must have the same number of columns"),
+    requires(_positive_bandwidths, "bandwidths must be positive numbers"),
+    x=sample,
+    y=sample,
+)
+def mmd2(x: torch.Tensor, y: torch.Tensor, bandwidths=BANDWIDTHS) -> float:
+    """Unbiased estimate of the squared MMD of samples ``x`` (m x D) and ``y`` (n x D).
+
+    Symmetric in ``x`` and ``y``; near zero (either sign) for samples of one
+    distribution.
     """
-    x, y = _as_sample("x", x), _as_sample("y", y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(
-            f"x and y must have the same number of columns, got {x.shape[1]} and "
-            f"{y.shape[1]}"
-        )
-    if not bandwidths or any(s <= 0 for s in bandwidths):
-        raise ValueError(f"bandwidths must be positive numbers, got {bandwidths!r}")
+    x, y = x.detach().double().cpu(), y.detach().double().cpu()
     m, n = len(x), len(y)
     k_xx = gaussian_kernel(x, x, bandwidths)
     k_yy = gaussian_kernel(y, y, bandwidths)

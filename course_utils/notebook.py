@@ -1,4 +1,4 @@
-"""Helpers for the notebooks themselves: showing a class's source as part of the lesson."""
+"""Helpers for the notebooks: showing a class's source as part of the lesson."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import textwrap
 
 
 def show_source(obj) -> None:
-    """Display the source code of a class or function from ``course_utils`` as a code block.
+    """Display the source of a class or function from ``course_utils`` as a code block.
 
     The lesson shows the real code the chapter runs, not a second copy that could drift.
     """

@@ -1,7 +1,7 @@
-"""Figures the chapters share: image grids, labelled image rows, loss curves, 2-D latent scatters.
+"""Shared figures: image grids, labelled image rows, loss curves, 2-D latent scatters.
 
-Every function draws into ``ax`` (or a new figure) and returns nothing: a returned object would
-be printed as a repr at the end of a notebook cell.
+Every function draws into ``ax`` (or a new figure) and returns nothing: a returned
+object would be printed as a repr at the end of a notebook cell.
 """
 
 from __future__ import annotations
@@ -13,19 +13,25 @@ import torch
 from torchvision.utils import make_grid
 
 from .training import History
+from .validation import image_batch, satisfies, validated
+
+
+def _is_2d_codes(codes) -> bool:
+    shape = getattr(codes, "shape", None)
+    return shape is not None and len(shape) == 2 and shape[1] == 2
+
+
+codes_2d = satisfies(_is_2d_codes, "a tensor or array of shape N x 2")
 
 
 def _grid(images: torch.Tensor, nrow: int):
     images = images.detach().float().cpu().clamp(0, 1)
-    if images.ndim != 4:
-        raise ValueError(
-            f"images must be N x C x H x W, got shape {tuple(images.shape)}"
-        )
     return (
         make_grid(images, nrow=nrow, padding=2, pad_value=1.0).permute(1, 2, 0).numpy()
     )
 
 
+@validated(images=image_batch)
 def show_images(
     images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None
 ):
@@ -45,9 +51,11 @@ def show_images(
 def show_rows(
     rows: Mapping[str, torch.Tensor], n: int = 10, title: str | None = None
 ) -> None:
-    """One labelled row of ``n`` images per entry, e.g. ``{"noisy": x, "denoised": y, "clean": z}``.
+    """One labelled row of ``n`` images per entry, e.g.
+    ``{"noisy": x, "denoised": y, "clean": z}``.
 
-    Returns nothing on purpose: a returned figure would be drawn twice at the end of a notebook cell.
+    Returns nothing on purpose: a returned figure would be drawn twice at the end of a
+    notebook cell.
     """
     fig, axes = plt.subplots(
         len(rows), 1, figsize=(n * 0.9 + 1.2, len(rows) * 1.0 + 0.3), squeeze=False
@@ -83,7 +91,7 @@ def plot_losses(
     log: bool = True,
     title: str | None = None,
 ):
-    """Train (dashed) and test (solid) loss per epoch, for one history or several named ones."""
+    """Train (dashed) and test (solid) loss per epoch, of one or several histories."""
     if isinstance(histories, History):
         histories = {"": histories}
     if ax is None:
@@ -107,13 +115,12 @@ def plot_losses(
         ax.set_title(title)
 
 
+@validated(codes=codes_2d)
 def plot_latent_2d(
     codes: torch.Tensor, labels: torch.Tensor, ax=None, title: str | None = None
 ):
     """Scatter 2-D codes, one colour per class label, with a legend."""
     codes = torch.as_tensor(codes).detach().cpu().numpy()
-    if codes.ndim != 2 or codes.shape[1] != 2:
-        raise ValueError(f"codes must have shape N x 2, got {tuple(codes.shape)}")
     labels = torch.as_tensor(labels).cpu().numpy()
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))

@@ -10,10 +10,10 @@ def format_table(
 ) -> str:
     """An aligned text table: one line per row name, one column per inner key.
 
-    Numbers are shown with ``decimals`` decimals, anything else as text, a missing cell as "–".
-    A column name longer than 10 characters takes two header lines (cut at a space).
-    ``format_table({"s&p 0.2": {"noisy": 10.2, "median": 18.3}}, "PSNR (dB)")`` gives a
-    header line and one line of numbers.
+    Numbers are shown with ``decimals`` decimals, anything else as text, a missing cell
+    as "–". A column name longer than 10 characters takes two header lines (cut at a
+    space). ``format_table({"s&p 0.2": {"noisy": 10.2, "median": 18.3}}, "PSNR (dB)")``
+    gives a header line and one line of numbers.
     """
     columns = list(dict.fromkeys(column for row in rows.values() for column in row))
 

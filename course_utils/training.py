@@ -1,8 +1,8 @@
-"""A small fit loop for autoencoders, and helpers to evaluate and apply a model batch-wise.
+"""A small fit loop for autoencoders, and helpers to evaluate and apply models by batch.
 
 A *batch loss* is a function ``loss_fn(model, batch) -> scalar tensor``. The plain
-autoencoder uses :func:`reconstruction_loss`; a denoiser corrupts the batch inside its loss,
-a VAE returns its negative ELBO. The loop itself never changes.
+autoencoder uses :func:`reconstruction_loss`; a denoiser corrupts the batch inside its
+loss, a VAE returns its negative ELBO. The loop itself never changes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from tqdm.auto import tqdm
 
 from .config import progress_bars
 from .data import batches
-from .validation import check_int
+from .validation import (
+    func,
+    non_empty_batch,
+    one_of,
+    positive_int,
+    positive_number,
+    tensor,
+    validated,
+)
 
 BatchLoss = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
 
@@ -44,7 +52,8 @@ def _model_device(model: torch.nn.Module) -> torch.device:
 def eval_mode(model: torch.nn.Module | None) -> Iterator[None]:
     """Put ``model`` in evaluation mode for a ``with`` block, then restore its mode.
 
-    Batch norm then uses its running statistics and dropout is off; ``None`` does nothing.
+    Batch norm then uses its running statistics and dropout is off; ``None`` does
+    nothing.
     """
     was_training = model.training if model is not None else False
     if model is not None:
@@ -57,19 +66,20 @@ def eval_mode(model: torch.nn.Module | None) -> Iterator[None]:
 
 
 @torch.no_grad()
+@validated(batch_size=positive_int)
 def evaluate(
     model: torch.nn.Module,
     images: torch.Tensor,
     loss_fn: BatchLoss = reconstruction_loss,
     batch_size: int = 512,
 ) -> float:
-    """Mean of ``loss_fn`` over all images (batches weighted by their size), in eval mode.
+    """Mean of ``loss_fn`` over all images (batches weighted by size), in eval mode.
 
-    A loss with an ``evaluation()`` method (such as :func:`course_utils.corruption.restoration_loss`)
-    is evaluated through it, so that random corruption of the test images is fixed and drawn
-    from its own generator, never from the training stream.
+    A loss with an ``evaluation()`` method (such as
+    :class:`course_utils.corruption.RestorationLoss`) is evaluated through it, so that
+    random corruption of the test images is fixed and drawn from its own generator,
+    never from the training stream.
     """
-    check_int("batch_size", batch_size)
     if callable(getattr(loss_fn, "evaluation", None)):
         loss_fn = loss_fn.evaluation()
     images = images.to(_model_device(model))
@@ -80,27 +90,39 @@ def evaluate(
     return total / len(images)
 
 
+def _module_of(function: Callable) -> torch.nn.Module | None:
+    """The module behind ``function``: itself, or the owner of a bound method such as
+    ``model.encode``; None for anything else."""
+    owner = getattr(function, "__self__", function)
+    return owner if isinstance(owner, torch.nn.Module) else None
+
+
 @torch.no_grad()
+@validated(function=func, images=non_empty_batch, batch_size=positive_int)
 def apply_in_batches(
     function: Callable, images: torch.Tensor, batch_size: int = 512, module=None
-) -> torch.Tensor:
-    """``function`` applied to ``images`` batch by batch, without gradients, concatenated on the CPU.
+) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """``function`` applied to ``images`` batch by batch, without gradients,
+    concatenated on the CPU; a function that returns a tuple (``vae.encode`` gives ``mu,
+    logvar``) gives a tuple of concatenated tensors.
 
-    ``module`` (default: ``function`` itself when it is a module) is put in eval mode meanwhile
-    and tells which device the images go to.
+    The module behind ``function`` (the model itself, or the model of a method such as
+    ``model.encode``) is put in eval mode meanwhile and tells which device the images go
+    to; ``module`` names it for any other function.
     """
-    check_int("batch_size", batch_size)
-    module = (
-        module
-        if module is not None
-        else (function if isinstance(function, torch.nn.Module) else None)
-    )
+    module = module if module is not None else _module_of(function)
     device = _model_device(module) if module is not None else images.device
+    outputs = []
     with eval_mode(module):
-        outputs = [
-            function(batch.to(device)).cpu()
-            for batch in batches(images, batch_size=batch_size)
-        ]
+        for batch in batches(images, batch_size=batch_size):
+            output = function(batch.to(device))
+            outputs.append(
+                tuple(part.cpu() for part in output)
+                if isinstance(output, tuple)
+                else output.cpu()
+            )
+    if isinstance(outputs[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
     return torch.cat(outputs)
 
 
@@ -108,7 +130,7 @@ SCHEDULES = (None, "onecycle", "cosine")
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, schedule: str | None, steps: int):
-    """The learning-rate scheduler of ``schedule``, stepped once per batch (None: none)."""
+    """The learning-rate scheduler of ``schedule``, stepped once per batch, or None."""
     if schedule == "onecycle":
         max_lr = [group["lr"] for group in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(
@@ -119,6 +141,17 @@ def _scheduler(optimizer: torch.optim.Optimizer, schedule: str | None, steps: in
     return None
 
 
+# fit's arguments, checked before it runs (the chapter prints fit without them)
+FIT_RULES = dict(
+    train_images=tensor("N x ... (the training images)", min_length=1),
+    epochs=positive_int,
+    batch_size=positive_int,
+    lr=positive_number,
+    schedule=one_of(*SCHEDULES),
+)
+
+
+@validated(**FIT_RULES)
 def fit(
     model: torch.nn.Module,
     train_images: torch.Tensor,
@@ -133,26 +166,19 @@ def fit(
     progress: bool = True,
     schedule: str | None = None,
 ) -> History:
-    """Train ``model`` for ``epochs`` passes over ``train_images`` and return the loss history.
+    """Train ``model`` for ``epochs`` passes over ``train_images``; return the history.
 
     The images are moved once to the model's device; each epoch visits them in a fresh
     order drawn from a generator seeded with ``seed``. The progress bar shows the last
     epoch's train and test loss; ``progress=False`` or the environment variable
-    ``TQDM_DISABLE=1`` hides it. ``optimizer`` defaults to Adam with learning rate ``lr``.
+    ``TQDM_DISABLE=1`` hides it. ``optimizer`` defaults to Adam with learning rate
+    ``lr``.
 
     ``schedule`` changes the learning rate after every batch: ``"onecycle"`` warms up to
     ``lr`` and anneals to almost zero (Smith & Topin's one-cycle policy,
-    ``torch.optim.lr_scheduler.OneCycleLR``), ``"cosine"`` decays from ``lr`` to zero along
-    a half cosine; ``None`` keeps it constant.
+    ``torch.optim.lr_scheduler.OneCycleLR``), ``"cosine"`` decays from ``lr`` to zero
+    along a half cosine; ``None`` keeps it constant.
     """
-    check_int("epochs", epochs)
-    check_int("batch_size", batch_size)
-    if not isinstance(train_images, torch.Tensor) or len(train_images) == 0:
-        raise ValueError("train_images must be a non-empty tensor")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     device = _model_device(model)
     train_images = train_images.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)

@@ -8,7 +8,7 @@ import course_utils.checks.denoising as denoising
 from course_utils.baselines import median_filter
 from course_utils.checks import CheckFailed
 from course_utils.checks.denoising import check_fashion_denoising
-from course_utils.corruption import gaussian_noise, restoration_loss, salt_and_pepper
+from course_utils.corruption import RestorationLoss, gaussian_noise, salt_and_pepper
 from course_utils.data import DataUnavailable, ImageSet
 from course_utils.metrics import psnr
 from course_utils.models.conv import ConvAutoencoder
@@ -34,7 +34,7 @@ def denoiser():
         epochs=30,
         batch_size=10,
         lr=1e-2,
-        loss_fn=restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
+        loss_fn=RestorationLoss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
         progress=False,
     )
     return model.eval()

@@ -17,7 +17,7 @@ from course_utils.checks.super_resolution import (
     check_cifar_super_resolution,
     check_super_resolution_4x,
 )
-from course_utils.corruption import downscale, restoration_loss, salt_and_pepper
+from course_utils.corruption import RestorationLoss, downscale, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.metrics import psnr
 from course_utils.models.conv import ConvAutoencoder, SuperResolution
@@ -92,7 +92,7 @@ def test_ex_4_1_on_another_device(monkeypatch, capsys):
         epochs=30,
         batch_size=8,
         lr=1e-2,
-        loss_fn=restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
+        loss_fn=RestorationLoss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
         progress=False,
     )
     denoiser = OnAnotherDevice(model.eval())
@@ -117,7 +117,7 @@ def test_ex_5_on_another_device(data, monkeypatch, capsys):
     train, test = data
     torch.manual_seed(0)
     model = SuperResolution(factor=4, channels=8)
-    loss = restoration_loss(lambda x, g: downscale(x, 4))
+    loss = RestorationLoss(lambda x, g: downscale(x, 4))
     fit(
         model,
         train.images[:400],
@@ -158,7 +158,7 @@ def test_ex_5_on_another_device(data, monkeypatch, capsys):
         batch_size=32,
         progress=False,
         schedule="onecycle",
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 2)),
+        loss_fn=RestorationLoss(lambda x, g: downscale(x, 2)),
     )
     colour = OnAnotherDevice(colour_model.eval())
     sr = apply_in_batches(colour, downscale(photos, 2))

@@ -12,7 +12,7 @@ from course_utils.checks.super_resolution import (
     check_super_resolution_4x,
 )
 from course_utils.config import seed_everything
-from course_utils.corruption import downscale, restoration_loss
+from course_utils.corruption import RestorationLoss, downscale
 from course_utils.data import DataUnavailable, ImageSet, load_mnist
 from course_utils.metrics import psnr
 from course_utils.models.conv import SuperResolution
@@ -36,7 +36,7 @@ def _train_4x(train, seed=0, schedule="onecycle", channels=8):
         batch_size=64,
         progress=False,
         schedule=schedule,
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 4)),
+        loss_fn=RestorationLoss(lambda x, g: downscale(x, 4)),
     )
     return model
 
@@ -186,7 +186,7 @@ def cifar_model():
         batch_size=32,
         progress=False,
         schedule="onecycle",
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 2)),
+        loss_fn=RestorationLoss(lambda x, g: downscale(x, 2)),
     )
     return model.eval()
 

@@ -17,7 +17,7 @@ from course_utils.config import seed_everything
 from course_utils.data import load_mnist
 from course_utils.losses import elbo_loss
 from course_utils.models.conv import DownBlock, UpBlock
-from course_utils.models.vae import VAE, make_vae, reparameterize
+from course_utils.models.vae import VAE, reparameterize
 from course_utils.training import fit
 
 LATENT, EPOCHS = 8, 6
@@ -51,7 +51,7 @@ def trained(make_model, train_images, loss_fn=None, epochs=EPOCHS):
 
 @pytest.fixture(scope="module")
 def mlp(train_images):
-    return trained(lambda: make_vae(latent=LATENT, hidden=64), train_images, epochs=2)
+    return trained(lambda: VAE(latent=LATENT, hidden=64), train_images, epochs=2)
 
 
 def run(check, *args, seed=0):

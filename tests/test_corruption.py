@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from course_utils.corruption import (
+    RestorationLoss,
     downscale,
     gaussian_noise,
-    restoration_loss,
     salt_and_pepper,
 )
 
@@ -106,14 +106,14 @@ def test_restoration_loss_draws_fresh_noise_every_batch(images):
         seen.append(noisy)
         return noisy
 
-    loss = restoration_loss(corrupt, seed=0)
+    loss = RestorationLoss(corrupt, seed=0)
     model = torch.nn.Identity()
     first, second = loss(model, images), loss(model, images)
     assert not torch.equal(seen[0], seen[1])
     assert torch.isclose(first, ((seen[0] - images) ** 2).mean())
     assert second.item() > 0
     # a new loss with the same seed draws the same sequence: training is reproducible
-    again = restoration_loss(corrupt, seed=0)
+    again = RestorationLoss(corrupt, seed=0)
     again(model, images)
     assert torch.equal(seen[0], seen[2])
 
@@ -121,14 +121,14 @@ def test_restoration_loss_draws_fresh_noise_every_batch(images):
 def test_restoration_loss_evaluates_with_its_own_fixed_corruption(images):
     """The test loss is the same at every evaluation, and it leaves the training stream alone."""
     corrupt = partial(_salt_and_pepper_with, amount=0.3)
-    loss = restoration_loss(corrupt, seed=0, evaluation_seed=7)
+    loss = RestorationLoss(corrupt, seed=0, evaluation_seed=7)
     model = torch.nn.Identity()
     first, second = loss.evaluation()(model, images), loss.evaluation()(model, images)
     assert torch.equal(first, second)
     expected = salt_and_pepper(images, 0.3, torch.Generator().manual_seed(7))
     assert torch.isclose(first, ((expected - images) ** 2).mean())
     # evaluating does not advance the training generator: training noise is unchanged
-    untouched = restoration_loss(corrupt, seed=0, evaluation_seed=7)
+    untouched = RestorationLoss(corrupt, seed=0, evaluation_seed=7)
     assert torch.equal(loss(model, images), untouched(model, images))
 
 

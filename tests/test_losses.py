@@ -74,7 +74,7 @@ def test_invalid_arguments_name_the_argument():
         binarize(torch.full((2, 2), 2.0))
     with pytest.raises(ValueError, match="k must be a positive integer"):
         importance_weighted_nll(LinearGaussian(), torch.zeros(2, 4), k=0)
-    with pytest.raises(ValueError, match="mu must be N x d"):
+    with pytest.raises(ValueError, match="mu must be a tensor N x d"):
         active_units(torch.zeros(5))
 
 
@@ -230,10 +230,10 @@ def test_iwae_does_not_depend_on_how_the_work_is_chunked():
 
 
 def test_iwae_is_finite_for_a_bernoulli_vae_with_k_1000():
-    from course_utils.models.vae import make_vae
+    from course_utils.models.vae import VAE
 
     torch.manual_seed(0)
-    model = make_vae(latent=4, hidden=16)
+    model = VAE(latent=4, hidden=16)
     images = binarized_test_set(torch.rand(3, 1, 28, 28))
     estimate = importance_weighted_nll(model, images, k=1000)
     assert estimate.shape == (3,) and torch.isfinite(estimate).all()

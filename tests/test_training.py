@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.config import seed_everything
-from course_utils.corruption import EVALUATION_SEED, restoration_loss, salt_and_pepper
+from course_utils.corruption import EVALUATION_SEED, RestorationLoss, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.training import (
@@ -89,6 +89,28 @@ def test_apply_in_batches_matches_one_big_call(digits):
     assert apply_in_batches(model, test[:10]).shape == (10, 1, 28, 28)
 
 
+def test_apply_in_batches_finds_the_model_of_a_method_and_splits_tuples():
+    """``model.encode`` runs in eval mode without ``module=``, and an encoder that returns
+    ``(mu, logvar)`` gives both, each concatenated over the batches."""
+    from course_utils.models.vae import VAE
+
+    torch.manual_seed(0)
+    model = VAE(latent=3, hidden=8)
+    model.encoder.append(torch.nn.Dropout(0.9))
+    images = torch.rand(10, 1, 28, 28)
+    with torch.no_grad():
+        model.eval()
+        expected_mu, expected_logvar = model.encode(images)
+    model.train()
+    mu, logvar = apply_in_batches(model.encode, images, batch_size=4)
+    torch.testing.assert_close(mu, expected_mu)
+    torch.testing.assert_close(logvar, expected_logvar)
+    # its training mode is back, as it was
+    assert model.training
+    with pytest.raises(ValueError, match="images must be a non-empty tensor"):
+        apply_in_batches(model.encode, images[:0])
+
+
 def test_custom_batch_loss_is_used(digits):
     train, _ = digits
     calls = []
@@ -135,7 +157,7 @@ def _denoising_run(train, test, evaluate_every_epoch):
     """Train a small denoiser for 2 epochs, with or without a test set to evaluate each epoch."""
     seed_everything(0)
     model = LinearAutoencoder(bottleneck=8)
-    loss = restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, g), seed=0)
+    loss = RestorationLoss(lambda x, g: salt_and_pepper(x, 0.2, g), seed=0)
     history = fit(
         model,
         train,

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Independent
 
-from course_utils.models.vae import VAE, make_vae, reparameterize
+from course_utils.models.vae import VAE, reparameterize
 
 
 def test_reparameterised_samples_have_the_requested_mean_and_variance():
@@ -25,7 +25,7 @@ def test_gradients_reach_mu_and_logvar():
 
 def test_shapes_and_sampling():
     torch.manual_seed(0)
-    model = make_vae(latent=5, hidden=32)
+    model = VAE(latent=5, hidden=32)
     images = torch.rand(6, 1, 28, 28)
     logits, mu, logvar = model(images)
     assert logits.shape == images.shape and mu.shape == logvar.shape == (6, 5)
@@ -49,4 +49,4 @@ def test_log_likelihood_is_the_bernoulli_log_prob_of_the_decoded_logits():
 )
 def test_invalid_sizes_raise(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        make_vae(**kwargs)
+        VAE(**kwargs)

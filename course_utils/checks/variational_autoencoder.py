@@ -353,13 +353,13 @@ def draw_vae_inputs(generator: torch.Generator) -> dict[str, torch.Tensor]:
 def mlp_baseline(latent: int) -> torch.nn.Module:
     """The chapter's MLP VAE, trained by the judge itself (once per process and latent size)."""
     from ..data import load_mnist
-    from ..models.vae import make_vae
+    from ..models.vae import VAE
     from ..training import fit
 
     train = load_mnist("train", limit=BASELINE_DIGITS)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = make_vae(latent=latent, hidden=BASELINE_HIDDEN)
+        model = VAE(latent=latent, hidden=BASELINE_HIDDEN)
         fit(
             model,
             train.images,

@@ -1,9 +1,9 @@
 """The adversarial autoencoder (AAE) of Makhzani et al. (2015).
 
 An autoencoder whose encoder doubles as the generator of a GAN (Goodfellow et al., 2014)
-on its codes: a discriminator learns to tell samples of a chosen prior from the encoder's
-codes, and the encoder learns to fool it, which pushes the distribution of the codes
-towards the prior. The prior only has to be sampled, never evaluated.
+on its codes: a discriminator learns to tell samples of a chosen prior from the
+encoder's codes, and the encoder learns to fool it, which pushes the distribution of the
+codes towards the prior. The prior only has to be sampled, never evaluated.
 """
 
 from __future__ import annotations
@@ -18,14 +18,10 @@ from tqdm.auto import tqdm
 
 from ..config import progress_bars
 from ..data import batches
-from ..validation import check_int
+from ..validation import func, positive_int, positive_number, validated
 
-Prior = Callable[[int], torch.Tensor]  # n -> n x latent samples
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        check_int(name, value)
+# n -> n x latent samples
+Prior = Callable[[int], torch.Tensor]
 
 
 def _start_undecided(layer: nn.Linear) -> None:
@@ -40,12 +36,13 @@ class AdversarialAutoencoder(nn.Module):
     """Encoder (the generator of codes), decoder, and a discriminator on codes.
 
     ``discriminate(z)`` returns one logit per code: large when the discriminator thinks
-    ``z`` was drawn from the prior ("real"), small when it thinks ``z`` is a code ("fake").
+    ``z`` was drawn from the prior ("real"), small when it thinks ``z`` is a code
+    ("fake").
     """
 
+    @validated(latent=positive_int, hidden=positive_int, critic_hidden=positive_int)
     def __init__(self, latent: int = 2, hidden: int = 256, critic_hidden: int = 64):
         super().__init__()
-        _check_sizes(latent=latent, hidden=hidden, critic_hidden=critic_hidden)
         self.encoder = nn.Sequential(
             nn.Flatten(),
             nn.Linear(28 * 28, hidden),
@@ -89,9 +86,11 @@ class AdversarialAutoencoder(nn.Module):
 class Optimizers:
     """One optimiser per phase of :func:`train_step`."""
 
-    reconstruction: torch.optim.Optimizer  # encoder and decoder
-    discriminator: torch.optim.Optimizer  # discriminator
-    generator: torch.optim.Optimizer  # encoder
+    # of the encoder and the decoder
+    reconstruction: torch.optim.Optimizer
+    discriminator: torch.optim.Optimizer
+    # of the encoder
+    generator: torch.optim.Optimizer
 
 
 class NeverStepped(torch.optim.Adam):
@@ -103,6 +102,9 @@ class NeverStepped(torch.optim.Adam):
         return None
 
 
+@validated(
+    lr=positive_number, discriminator_lr=positive_number, generator_lr=positive_number
+)
 def make_optimizers(
     model: AdversarialAutoencoder,
     lr: float = 1e-3,
@@ -111,15 +113,9 @@ def make_optimizers(
     *,
     step_discriminator: bool = True,
 ) -> Optimizers:
-    """Adam for each phase. ``step_discriminator=False`` reproduces the never-stepped bug."""
-    for name, value in [
-        ("lr", lr),
-        ("discriminator_lr", discriminator_lr),
-        ("generator_lr", generator_lr),
-    ]:
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, got {value!r}")
-    betas = (0.5, 0.999)  # a short memory suits a moving adversarial target
+    """Adam for each phase; ``step_discriminator=False`` is the never-stepped bug."""
+    # a short memory suits a moving adversarial target
+    betas = (0.5, 0.999)
     critic = torch.optim.Adam if step_discriminator else NeverStepped
     return Optimizers(
         reconstruction=torch.optim.Adam(
@@ -153,7 +149,8 @@ def train_step(
     # 2. Discriminator: prior samples are real, the encoder's codes are fake.
     optimizers.discriminator.zero_grad()
     real = prior(len(images)).to(images.device)
-    fake = model.encode(images).detach()  # this phase must not move the encoder
+    # detached: this phase must not move the encoder
+    fake = model.encode(images).detach()
     scores = model.discriminate(torch.cat([real, fake]))
     labels = torch.cat([real_label, fake_label])
     discriminator_loss = F.binary_cross_entropy_with_logits(scores, labels)
@@ -190,6 +187,7 @@ class AdversarialHistory:
     accuracy: list[float] = field(default_factory=list)
 
 
+@validated(prior=func, epochs=positive_int, batch_size=positive_int)
 def train_aae(
     model: AdversarialAutoencoder,
     images: torch.Tensor,
@@ -207,13 +205,10 @@ def train_aae(
     """Train ``model`` with :func:`train_step` for ``epochs`` passes over ``images``.
 
     ``prior(n)`` returns ``n`` samples of the prior (it is called once per batch).
-    ``step_discriminator=False`` trains the never-stepped-discriminator bug: the same step,
-    but the discriminator's optimiser never changes its weights (:class:`NeverStepped`).
+    ``step_discriminator=False`` trains the never-stepped-discriminator bug: the same
+    step, but the discriminator's optimiser never changes its weights
+    (:class:`NeverStepped`).
     """
-    check_int("epochs", epochs)
-    check_int("batch_size", batch_size)
-    if not callable(prior):
-        raise ValueError(f"prior must be a function n -> samples, got {prior!r}")
     device = next(model.parameters()).device
     images = images.to(device)
     optimizers = make_optimizers(

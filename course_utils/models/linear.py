@@ -12,7 +12,8 @@ class LinearAutoencoder(nn.Module):
     """One linear layer down to a ``bottleneck`` of size k, one linear layer back up.
 
     With ``output="sigmoid"`` the decoder squashes pixels into [0, 1], like the images.
-    With ``output="linear"`` the whole model is linear: the case that recovers PCA's subspace.
+    With ``output="linear"`` the whole model is linear: the case that recovers PCA's
+    subspace.
     """
 
     @validated(bottleneck=positive_int, output=one_of("sigmoid", "linear"))

@@ -1,7 +1,7 @@
-"""Three ways to upsample by 2, and a small convolutional autoencoder that uses one of them.
+"""Three ways to upsample by 2, and a small convolutional autoencoder using one.
 
-Chapter 3 trains the same autoencoder three times, changing only the two upsampling layers of
-its decoder, to compare their checkerboard artifacts.
+Chapter 3 trains the same autoencoder three times, changing only the two upsampling
+layers of its decoder, to compare their checkerboard artifacts.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..validation import positive_int, validated
+from ..validation import one_of, positive_int, validated
 
 UPSAMPLERS = {
     "ConvTranspose k3 s2": "transposed convolution, kernel 3, stride 2: uneven overlap",
@@ -18,6 +18,7 @@ UPSAMPLERS = {
 }
 
 
+@validated(kind=one_of(*UPSAMPLERS))
 def upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
     """A layer that doubles height and width: one of the names in ``UPSAMPLERS``."""
     if kind == "ConvTranspose k3 s2":
@@ -28,38 +29,40 @@ def upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
     if kind == "ConvTranspose k4 s2":
         # (n - 1) * 2 - 2 + 4 = 2n
         return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
-    if kind == "resize + conv":
-        return nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(in_channels, out_channels, 3, padding=1),
-        )
-    raise ValueError(f"kind must be one of {list(UPSAMPLERS)}, got {kind!r}")
+    # "resize + conv"
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(in_channels, out_channels, 3, padding=1),
+    )
 
 
 class UpsamplingAutoencoder(nn.Module):
-    """28 x 28 -> 7 x 7 x ``code_channels`` -> 28 x 28, the decoder upsampling with ``kind``.
+    """28 x 28 -> 7 x 7 x ``code_channels`` -> 28 x 28, upsampling with ``kind``.
 
-    The encoder halves the size twice with stride-2 convolutions; the decoder doubles it twice
-    with the chosen upsampler. Everything else is the same for every ``kind``.
+    The encoder halves the size twice with stride-2 convolutions; the decoder doubles it
+    twice with the chosen upsampler. Everything else is the same for every ``kind``.
     """
 
-    @validated(width=positive_int, code_channels=positive_int)
+    @validated(kind=one_of(*UPSAMPLERS), width=positive_int, code_channels=positive_int)
     def __init__(self, kind: str, width: int = 32, code_channels: int = 4):
         super().__init__()
         self.kind = kind
         self.encoder = nn.Sequential(
+            # 28 -> 14 -> 7
             nn.Conv2d(1, width, 3, stride=2, padding=1),
-            nn.ReLU(),  # 28 -> 14
+            nn.ReLU(),
             nn.Conv2d(width, width, 3, stride=2, padding=1),
-            nn.ReLU(),  # 14 -> 7
-            nn.Conv2d(width, code_channels, 1),  # the bottleneck: 7 x 7 x c
+            nn.ReLU(),
+            # the bottleneck: 7 x 7 x code_channels
+            nn.Conv2d(width, code_channels, 1),
         )
         self.decoder = nn.Sequential(
             nn.Conv2d(code_channels, width, 1),
             nn.ReLU(),
+            # 7 -> 14 -> 28
             upsampler(kind, width, width),
-            nn.ReLU(),  # 7 -> 14
-            upsampler(kind, width, 1),  # 14 -> 28
+            nn.ReLU(),
+            upsampler(kind, width, 1),
             nn.Sigmoid(),
         )
 

@@ -1,9 +1,10 @@
 """The variational autoencoder of chapter 6.
 
-The encoder gives the mean and log-variance of a Gaussian q(z|x); a code is drawn from it with
-the reparameterisation trick; the decoder gives one Bernoulli logit per pixel. The models follow
-the interface of :mod:`course_utils.losses`: ``encode`` → ``(mu, logvar)``, ``decode`` → logits,
-``forward`` → ``(logits, mu, logvar)`` and ``log_likelihood(images, z)`` → log p(x|z).
+The encoder gives the mean and log-variance of a Gaussian q(z|x); a code is drawn from
+it with the reparameterisation trick; the decoder gives one Bernoulli logit per pixel.
+The models follow the interface of :mod:`course_utils.losses`: ``encode`` → ``(mu,
+logvar)``, ``decode`` → logits, ``forward`` → ``(logits, mu, logvar)`` and
+``log_likelihood(images, z)`` → log p(x|z).
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ import torch
 from torch import nn
 
 from ..losses import bernoulli_nll
-from ..validation import check_int
+from ..validation import positive_int, validated
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """A sample z ~ N(mu, σ²) written as z = mu + σ·ε with ε ~ N(0, I), so gradients reach mu, σ."""
-    sigma = torch.exp(0.5 * logvar)  # logvar = log σ², so σ = exp(½ logvar)
+    """A sample z ~ N(mu, σ²) written as z = mu + σ·ε with ε ~ N(0, I), so that
+    gradients reach mu and σ."""
+    # logvar = log σ², so σ = exp(½ logvar)
+    sigma = torch.exp(0.5 * logvar)
     eps = torch.randn_like(sigma)
     return mu + sigma * eps
 
 
 class VAE(nn.Module):
-    """x → encoder → (mu, logvar) of q(z|x);  z = mu + σ·ε;  z → decoder → Bernoulli logits."""
+    """x → encoder → (mu, logvar) of q(z|x);  z = mu + σ·ε;  z → decoder → logits."""
 
+    @validated(latent=positive_int, hidden=positive_int)
     def __init__(self, latent: int = 20, hidden: int = 400):
         super().__init__()
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU())
@@ -42,7 +46,8 @@ class VAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     def decode(self, z):
-        return self.decoder(z)  # logits of the Bernoulli p(x|z), N x 1 x 28 x 28
+        # logits of the Bernoulli p(x|z), N x 1 x 28 x 28
+        return self.decoder(z)
 
     def forward(self, images):
         mu, logvar = self.encode(images)
@@ -50,11 +55,5 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
     def log_likelihood(self, images, z):
-        return -bernoulli_nll(self.decode(z), images)  # log p(x|z) per image
-
-
-def make_vae(latent: int = 20, hidden: int = 400) -> VAE:
-    """An MLP :class:`VAE` for 28 x 28 images, with its sizes checked."""
-    check_int("latent", latent)
-    check_int("hidden", hidden)
-    return VAE(latent=latent, hidden=hidden)
+        # log p(x|z) per image
+        return -bernoulli_nll(self.decode(z), images)
