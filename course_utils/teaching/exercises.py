@@ -5,8 +5,8 @@
 - A check cell is tagged ``check`` and the same id; it calls a check from
   ``course_utils.checks``. An exercise may have several check cells; it passes when all
   of them pass.
-- A cell tagged ``instructor``, and any ``### BEGIN INSTRUCTOR`` / ``### END
-  INSTRUCTOR`` region, is left out of the student copy.
+- A cell tagged ``instructor``, and any ``### BEGIN INSTRUCTOR`` /
+  ``### END INSTRUCTOR`` region, is left out of the student copy.
 
 The teacher notebooks in ``book/`` say which exercises a chapter has; the student copies
 (:mod:`course_utils.teaching.student`) and the grader

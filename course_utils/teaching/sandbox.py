@@ -3,10 +3,10 @@ whole notebook.
 
 A job's folder (made by the grader, in its own private temporary folder) holds::
 
-    handover/            read-only in the sandbox (as /handover): notebook.ipynb,
-    inputs/ handover/answers/    writable: the answers the check cells hand over output/
-                 writable: the runner's report (report.json) home/
-    writable: the notebook's working folder and home
+    handover/          read-only in the sandbox (as /handover): notebook.ipynb, inputs/
+    handover/answers/  writable: the answers the check cells hand over
+    output/            writable: the runner's report (report.json)
+    home/              writable: the notebook's working folder and home
 
 :class:`Sandbox` runs :mod:`course_utils.teaching.harness` on it inside ``bwrap``: its
 own PID, network, IPC and UTS namespaces; read-only the system folders (``/usr``,

@@ -1,13 +1,12 @@
 """Student copies of the chapters: the solutions replaced by placeholders,
 instructor-only content removed.
 
-    python -m course_utils.teaching.student OUT_DIR [--book BOOK_DIR]      (``make
-    student`` writes ``student/``)
+    python -m course_utils.teaching.student OUT_DIR [--book BOOK_DIR]
 
-writes ``OUT_DIR/NN_name.ipynb`` for every chapter: output-free notebooks, ready for
-Colab, whose ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` regions read ``# YOUR CODE
-HERE`` and raise NotImplementedError, and whose check cells say that they are the public
-checks.
+writes ``OUT_DIR/NN_name.ipynb`` for every chapter (``make student`` writes
+``student/``): output-free notebooks, ready for Colab, whose ``### BEGIN SOLUTION`` ...
+``### END SOLUTION`` regions read ``# YOUR CODE HERE`` and raise NotImplementedError,
+and whose check cells say that they are the public checks.
 """
 
 from __future__ import annotations
