@@ -13,8 +13,10 @@ the instructors' tools (:mod:`course_utils.teaching`, which need the ``instructo
 extra) and the argument checks that the modules use (:mod:`course_utils.validation`).
 
 Importing the package imports every module, and with them torch, torchvision,
-matplotlib, scipy and scikit-learn: about a second on top of torch's own import, once
-per kernel (tests/test_package.py keeps the instructors' tools out of it).
+matplotlib, scipy and scikit-learn, once per kernel: the first three are what a
+chapter's first cells import anyway; scipy and scikit-learn (for :mod:`anomaly` and
+:mod:`baselines`) add about a second. tests/test_package.py keeps the instructors' tools
+out of it.
 """
 
 from importlib.metadata import PackageNotFoundError, version
