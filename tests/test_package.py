@@ -10,9 +10,14 @@ import tomllib
 import pytest
 from conftest import ROOT
 
+# What a chapter imports, in a fresh interpreter: the package (its first line: which of
+# the checks, the instructors' tools and the grader's command that brought in), then the
+# checks of some chapters (its second line: which instructors' libraries came with them).
 STUDENT_IMPORTS = """
 import sys
 import course_utils as cu
+kept_out = ("course_utils.checks", "course_utils.teaching", "course_utils.grade")
+print(",".join(sorted(name for name in sys.modules if name.startswith(kept_out))))
 import course_utils.checks
 for chapter in ("linear_autoencoder", "conv_arithmetic", "checkerboard_artifacts",
                 "denoising", "super_resolution"):
@@ -22,7 +27,8 @@ print(",".join(leaked))
 """
 
 
-def test_chapters_code_imports_no_instructor_tools():
+@pytest.fixture(scope="module")
+def student_imports() -> list[str]:
     result = subprocess.run(
         [sys.executable, "-c", STUDENT_IMPORTS],
         capture_output=True,
@@ -30,7 +36,15 @@ def test_chapters_code_imports_no_instructor_tools():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"a student import pulls in {result.stdout}"
+    return result.stdout.split("\n")
+
+
+def test_chapters_code_imports_no_instructor_tools(student_imports):
+    assert student_imports[1] == "", f"a student import pulls in {student_imports[1]}"
+
+
+def test_import_course_utils_leaves_out_checks_and_teaching(student_imports):
+    assert student_imports[0] == "", f"import course_utils imports {student_imports[0]}"
 
 
 def test_instructor_extra_declares_what_teaching_imports():
@@ -111,19 +125,6 @@ def test_the_autoencoders_are_one_hop_from_models():
         assert getattr(cu.models, name) is not None
 
 
-def test_import_course_utils_leaves_out_checks_and_teaching():
-    code = (
-        "import sys, course_utils\n"
-        "print(sorted(m for m in sys.modules if m.startswith("
-        "('course_utils.checks', 'course_utils.teaching', 'course_utils.grade'))))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]", result.stdout
-
-
 def test_the_version_is_pyprojects_alone():
     import course_utils as cu
 
@@ -145,18 +146,26 @@ def test_console_scripts_name_functions_that_exist():
         assert callable(getattr(importlib.import_module(module), function)), name
 
 
-def test_course_grade_restarts_in_a_trusted_interpreter():
+def test_course_grade_restarts_in_a_trusted_interpreter(monkeypatch):
     """``course-grade`` (the console script) runs what ``python -m course_utils.grade``
-    runs: the grader in an interpreter that reads no bytecode and adds no folder."""
-    code = (
-        "import sys; sys.argv = ['course-grade', '--help']\n"
-        "from course_utils.grade import main; raise SystemExit(main())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    assert "usage: python -m course_utils.grade" in result.stdout, result.stdout
+    runs: the grader in an interpreter that reads no bytecode and adds no folder to
+    ``sys.path`` (tests/test_grading.py runs the command itself)."""
+    from course_utils import grade
+
+    started = []
+
+    def execv(path, argv):
+        started.append(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(grade.os, "execv", execv)
+    monkeypatch.setattr(sys, "argv", ["course-grade", "submissions", "--jobs", "2"])
+    with pytest.raises(SystemExit):
+        grade.main()
+    assert started == [
+        [sys.executable, "-B", "-P", "-X", f"pycache_prefix={grade.NO_BYTECODE}"]
+        + ["-m", "course_utils.grade", "submissions", "--jobs", "2"]
+    ]
 
 
 def test_the_package_fits_the_page():
