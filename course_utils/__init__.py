@@ -7,32 +7,64 @@ sees where a name comes from::
     train = cu.data.load_mnist("train")
     history = cu.training.fit(model, train.images, epochs=5)
 
-Each module holds one concept. The instructors' tools (student copies, the grader) live in
-:mod:`course_utils.teaching` and are not imported here.
+Each module holds one concept; this file lists them all. Three are left out on purpose:
+the exercise checks (:mod:`course_utils.checks`, imported by name in their check cells),
+the instructors' tools (:mod:`course_utils.teaching`, which need the ``instructor``
+extra) and the argument checks that the modules use (:mod:`course_utils.validation`).
+
+Importing the package imports every module, and with them torch, torchvision,
+matplotlib, scipy and scikit-learn, once per kernel: the first three are what a
+chapter's first cells import anyway; scipy and scikit-learn (for :mod:`anomaly` and
+:mod:`baselines`) add about a second. tests/test_package.py keeps the instructors' tools
+out of it.
 """
 
-import importlib
-import pkgutil
+from importlib.metadata import PackageNotFoundError, version
 
-# Every module of the package is reachable as ``cu.<module>``, except the exercise checks
-# (imported by name in their check cells) and the instructors' tools.
-_NOT_IN_NAMESPACE = {"checks", "grade", "teaching", "validation"}
-__all__ = sorted(
-    module.name
-    for module in pkgutil.iter_modules(__path__)
-    if module.name not in _NOT_IN_NAMESPACE
+from . import (
+    anomaly,
+    arithmetic,
+    artifacts,
+    baselines,
+    config,
+    corruption,
+    data,
+    distances,
+    losses,
+    metrics,
+    models,
+    notebook,
+    plotting,
+    priors,
+    regularisers,
+    results,
+    tables,
+    training,
 )
 
+__all__ = [
+    "anomaly",
+    "arithmetic",
+    "artifacts",
+    "baselines",
+    "config",
+    "corruption",
+    "data",
+    "distances",
+    "losses",
+    "metrics",
+    "models",
+    "notebook",
+    "plotting",
+    "priors",
+    "regularisers",
+    "results",
+    "tables",
+    "training",
+]
 
-def __getattr__(name: str):
-    """Import a submodule on first use (``cu.data``), so ``import course_utils`` stays quick."""
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
-
-
-__version__ = "0.1.0"
+try:
+    # the one version number is pyproject.toml's, as pip installed it
+    __version__ = version("course_utils")
+except PackageNotFoundError:  # a source folder on sys.path that pip never installed
+    __version__ = "unknown"

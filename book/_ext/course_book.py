@@ -14,8 +14,8 @@
   a network: the build copies what the pages use from the pinned PyPI package
   ``django-static-mathjax`` (MathJax 3.2.2, Apache-2.0) into ``_static/mathjax``. No page
   needs the ipywidgets manager: the book shows no live widget.
-- ``static/`` beside this file: the book's CSS (code cells show 88 columns; the editions'
-  labels).
+- ``static/`` beside this file: the book's CSS (code shows its 88 columns without a
+  scroll bar in a 1280-pixel-wide window, printed text wraps; the editions' labels).
 - A script that two extensions register (sphinx-thebe's settings are, once per read) is
   put on a page once: twice, its ``const`` declarations raise a console error.
 """

@@ -1,12 +1,14 @@
-"""Public checks for the exercises: each check either prints why it passed or fails with a lesson.
+"""Public checks for the exercises: each check either prints why it passed or fails with
+a lesson.
 
 Convention (see README, "Exercises and grading"):
-- the solution cell is tagged ``solution`` and the exercise id (e.g. ``ex-1.1``) and keeps its
-  answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+- the solution cell is tagged ``solution`` and the exercise id (e.g. ``ex-1.1``) and
+  keeps its answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
 - the check cell is tagged ``check`` and the same id, and calls a check function from
   ``course_utils.checks.<chapter>``.
-A failing check raises :class:`CheckFailed`, whose message says what was expected and gives a hint;
-a passing one prints ``✔ <id> passed: ...``; one that cannot run here prints ``⚠ <id> skipped: ...``.
+A failing check raises :class:`CheckFailed`, whose message says what was expected and
+gives a hint; a passing one prints ``✔ <id> passed: ...``; one that cannot run here
+prints ``⚠ <id> skipped: ...``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import torch
 
 
 class CheckFailed(AssertionError):
-    """An exercise check found a problem. The message says what was expected, and a hint."""
+    """An exercise check found a problem. The message says what was expected, and a
+    hint."""
 
     def _render_traceback_(self) -> list[str]:
-        # IPython shows this instead of the traceback: the student reads the lesson, not the
-        # check's code (``%tb`` or ``COURSE_TRACEBACK=1`` shows the full traceback).
+        # IPython shows this instead of the traceback: the student reads the lesson, not
+        # the check's code (``%tb`` or ``COURSE_TRACEBACK=1`` shows the full traceback).
         import os
         import traceback
 
@@ -42,7 +45,8 @@ def passed(exercise: str, summary: str) -> None:
 
 
 def skipped(exercise: str, reason: str) -> None:
-    """Say that ``exercise`` could not be checked here (e.g. its data set cannot be downloaded), and why.
+    """Say that ``exercise`` could not be checked here (e.g. its data set cannot be
+    downloaded), and why.
 
     A skipped check neither passes nor fails; the grader reports it as ``skipped``.
     """
@@ -52,12 +56,14 @@ def skipped(exercise: str, reason: str) -> None:
 def expect_tensor(
     value, exercise: str, name: str, shape: tuple | None = None
 ) -> torch.Tensor:
-    """``value`` as a finite float tensor of the given shape (``None`` in ``shape`` matches any size)."""
+    """``value`` as a finite float tensor of the given shape (``None`` in ``shape``
+    matches any size)."""
     expect(
         isinstance(value, torch.Tensor),
         exercise,
         f"`{name}` should be a torch.Tensor, but it is {type(value).__name__}.",
-        "keep the result of the model as a tensor; call `.detach()` rather than converting it to a list.",
+        "keep the result of the model as a tensor; call `.detach()` rather than "
+        "converting it to a list.",
     )
     if shape is not None:
         fits = value.ndim == len(shape) and all(
@@ -67,15 +73,18 @@ def expect_tensor(
         expect(
             fits,
             exercise,
-            f"`{name}` should have shape {wanted}, but it has shape {tuple(value.shape)}.",
-            "check which images you passed in and the size of the layer that produced it.",
+            f"`{name}` should have shape {wanted}, but it has shape "
+            f"{tuple(value.shape)}.",
+            "check which images you passed in and the size of the layer that produced "
+            "it.",
         )
     value = value.detach().float().cpu()
     expect(
         bool(torch.isfinite(value).all()),
         exercise,
         f"`{name}` contains NaN or infinite values.",
-        "a learning rate that is too large can make training diverge; try a smaller one.",
+        "a learning rate that is too large can make training diverge; try a smaller "
+        "one.",
     )
     return value
 
@@ -88,8 +97,9 @@ def close(a: float, b: float, rel: float) -> bool:
 def reconstruction_and_average_digit(
     model, images: torch.Tensor
 ) -> tuple[float, float]:
-    """The model's reconstruction MSE on ``images``, and the MSE of drawing their average image
-    for every one of them: a model that has learnt anything beats the second number."""
+    """The model's reconstruction MSE on ``images``, and the MSE of drawing their
+    average image for every one of them: a model that has learnt anything beats the
+    second number."""
     from ..metrics import mse
     from ..training import apply_in_batches
 
@@ -98,8 +108,9 @@ def reconstruction_and_average_digit(
 
 
 def untrained_copy(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """A copy of ``model`` with every layer's parameters drawn afresh (``reset_parameters``):
-    the same architecture untrained, the baseline a trained model must beat."""
+    """A copy of ``model`` with every layer's parameters drawn afresh
+    (``reset_parameters``): the same architecture untrained, the baseline a trained
+    model must beat."""
     import copy
 
     fresh = copy.deepcopy(model)

@@ -1,20 +1,22 @@
 """Checks for chapter 7, the adversarial autoencoder.
 
-ex-7.1 hands over what the student's ``sample_square`` draws under two seeds the judge picks,
-and the codes and reconstructions of the AAE for test digits the judge draws. The judge tests the
-draws against the square [-4, 4]² (range, Kolmogorov-Smirnov per coordinate, MMD of the pairs),
-asks the two seeds for different points, and measures the codes' MMD² to the square against two
-references it computes itself: a plain autoencoder it trains, and samples of N(0, I).
+ex-7.1 hands over what the student's ``sample_square`` draws under two seeds the judge
+picks, and the codes and reconstructions of the AAE for test digits the judge draws. The
+judge tests the draws against the square [-4, 4]² (range, Kolmogorov-Smirnov per
+coordinate, MMD of the pairs), asks the two seeds for different points, and measures the
+codes' MMD² to the square against two references it computes itself: a plain autoencoder
+it trains, and samples of N(0, I).
 
 Why [-4, 4]² and not [-2, 2]²: the narrower square has a standard deviation of 1.15 per
-coordinate, so close to N(0, I) that an AAE trained with N(0, I) gave codes as close to it as
-one trained with the square (MMD² 0.047 against 0.048 at the tiny scale). The wide square's
-standard deviation is 2.31. Measured by this judge at the tiny scale (1,000 digits, four draws
-of its inputs), the codes' MMD² to the square is 0.009-0.010 for the solution (24 epochs),
-0.013-0.015 for an AAE written differently (hidden 128, batches of 64, 30 epochs), 0.055-0.061
-for the solution's AAE trained with N(0, I), 0.030-0.032 for the lesson's `aae` (8 epochs,
-N(0, I)), and 0.12 for samples of N(0, I). At the book scale (4,000 digits, 20 epochs, one
-draw): 0.013 for the square-trained AAE, 0.090 for the N(0, I)-trained one.
+coordinate, so close to N(0, I) that an AAE trained with N(0, I) gave codes as close to
+it as one trained with the square (MMD² 0.047 against 0.048 at the tiny scale). The wide
+square's standard deviation is 2.31. Measured by this judge at the tiny scale (1,000
+digits, four draws of its inputs), the codes' MMD² to the square is 0.009-0.010 for the
+solution (24 epochs), 0.013-0.015 for an AAE written differently (hidden 128, batches of
+64, 30 epochs), 0.055-0.061 for the solution's AAE trained with N(0, I), 0.030-0.032 for
+the lesson's `aae` (8 epochs, N(0, I)), and 0.12 for samples of N(0, I). At the book
+scale (4,000 digits, 20 epochs, one draw): 0.013 for the square-trained AAE, 0.090 for
+the N(0, I)-trained one.
 """
 
 from __future__ import annotations
@@ -31,15 +33,12 @@ from .protocol import check
 
 HALF_SIDE = 4.0  # the exercise's prior: uniform on the square [-4, 4]²
 SAMPLES = 4_000
-MAX_KS = (
-    0.04  # a right sampler stays near 0.02 at 4,000 samples; 10 % off in scale: 0.05
-)
-MAX_SAMPLER_MMD2 = (
-    1e-3  # 2,000 right samples: |MMD²| < 4e-4; both coordinates equal: 0.08
-)
-MAX_SHARE_OF_PLAIN = (
-    1 / 3
-)  # codes must be this much closer to the square than a plain AE's
+# a right sampler stays near 0.02 at 4,000 samples; 10 % off in scale: 0.05
+MAX_KS = 0.04
+# 2,000 right samples: |MMD²| < 4e-4; both coordinates equal: 0.08
+MAX_SAMPLER_MMD2 = 1e-3
+# codes must be this much closer to the square than a plain AE's
+MAX_SHARE_OF_PLAIN = 1 / 3
 # ... and than N(0, I) itself, MMD² 0.12: the bar 0.022 sits between the right answers
 # (at most 0.015 measured) and the lesson's `aae` (at least 0.030); see the docstring
 MAX_SHARE_OF_GAUSSIAN = 0.18
@@ -85,8 +84,8 @@ def _check_samples(ex: str, samples: torch.Tensor) -> None:
     expect(
         low >= -HALF_SIDE - 1e-6 and high <= HALF_SIDE + 1e-6,
         ex,
-        f"`sample_square` gives values from {low:.2f} to {high:.2f}, outside the square "
-        f"[-{HALF_SIDE:g}, {HALF_SIDE:g}]², which has hard edges.",
+        f"`sample_square` gives values from {low:.2f} to {high:.2f}, outside the "
+        f"square [-{HALF_SIDE:g}, {HALF_SIDE:g}]², which has hard edges.",
         "a uniform sample never leaves its square: scale and shift `torch.rand`, "
         "which is uniform on [0, 1), so that 0 goes to -4 and 1 to 4.",
     )
@@ -99,20 +98,21 @@ def _check_samples(ex: str, samples: torch.Tensor) -> None:
             statistic < MAX_KS,
             ex,
             f"coordinate {column + 1} of your samples is not uniform on "
-            f"[-{HALF_SIDE:g}, {HALF_SIDE:g}]: its Kolmogorov-Smirnov distance to that "
-            f"uniform distribution is {statistic:.3f} (a right sampler: about 0.02). Your "
-            f"values run from {low:.2f} to {high:.2f} with standard deviation "
-            f"{values.std():.3f}; the square's is {2 * HALF_SIDE / 12**0.5:.3f}.",
-            "`torch.rand(n, 2)` is uniform on [0, 1)²; map it onto [-4, 4]² with a scale "
-            "and a shift, and check both.",
+            f"[-{HALF_SIDE:g}, {HALF_SIDE:g}]: its Kolmogorov-Smirnov distance to "
+            f"that uniform distribution is {statistic:.3f} (a right sampler: about "
+            f"0.02). Your values run from {low:.2f} to {high:.2f} with standard "
+            f"deviation {values.std():.3f}; the square's is "
+            f"{2 * HALF_SIDE / 12**0.5:.3f}.",
+            "`torch.rand(n, 2)` is uniform on [0, 1)²; map it onto [-4, 4]² with a "
+            "scale and a shift, and check both.",
         )
     distance = mmd2(samples[:2_000], square_reference())
     expect(
         distance < MAX_SAMPLER_MMD2,
         ex,
-        f"each coordinate looks uniform, but the pairs do not fill the square: the MMD² "
-        f"between your samples and the square's is {distance:.4f} (a right sampler: "
-        f"below {MAX_SAMPLER_MMD2:g}).",
+        "each coordinate looks uniform, but the pairs do not fill the square: the "
+        f"MMD² between your samples and the square's is {distance:.4f} (a right "
+        f"sampler: below {MAX_SAMPLER_MMD2:g}).",
         "draw the two coordinates independently, e.g. `torch.rand(n, 2)`, "
         "not one number used twice.",
     )
@@ -132,8 +132,8 @@ def judge_square_prior(answer, inputs) -> str:
     expect(
         not torch.allclose(draws[0], draws[1]),
         ex,
-        "`sample_square` returns the same points at every call: the discriminator would "
-        "see one fixed set of prior samples, not the square.",
+        "`sample_square` returns the same points at every call: the discriminator "
+        "would see one fixed set of prior samples, not the square.",
         "draw afresh at every call from PyTorch's global generator (`torch.rand`), "
         "without reseeding it inside the function.",
     )
@@ -148,9 +148,11 @@ def judge_square_prior(answer, inputs) -> str:
     expect(
         reconstruction < average_digit,
         ex,
-        f"`aae_square` reconstructs the test digits worse (MSE {reconstruction:.4f}) than "
-        f"drawing the average digit (MSE {average_digit:.4f}): it is no autoencoder yet.",
-        "train it with `train_aae`, which runs the reconstruction phase on every batch.",
+        f"`aae_square` reconstructs the test digits worse (MSE {reconstruction:.4f}) "
+        f"than drawing the average digit (MSE {average_digit:.4f}): it is no "
+        "autoencoder yet.",
+        "train it with `train_aae`, which runs the reconstruction phase on every "
+        "batch.",
     )
     reference = square_reference()
     yours = mmd2(codes, reference)
@@ -171,14 +173,15 @@ def judge_square_prior(answer, inputs) -> str:
     expect(
         yours < MAX_SHARE_OF_GAUSSIAN * gaussian,
         ex,
-        f"your codes are not much closer to the square [-4, 4]² than samples of N(0, I) "
-        f"are: MMD² {yours:.4f} against {gaussian:.4f} for N(0, I) (it should be below "
-        f"{MAX_SHARE_OF_GAUSSIAN:g} x {gaussian:.4f} = "
-        f"{MAX_SHARE_OF_GAUSSIAN * gaussian:.4f}). Your codes' standard deviations are "
-        f"{codes[:, 0].std():.2f} and {codes[:, 1].std():.2f}; the square's is "
+        "your codes are not much closer to the square [-4, 4]² than samples of "
+        f"N(0, I) are: MMD² {yours:.4f} against {gaussian:.4f} for N(0, I) (it should "
+        f"be below {MAX_SHARE_OF_GAUSSIAN:g} x {gaussian:.4f} = "
+        f"{MAX_SHARE_OF_GAUSSIAN * gaussian:.4f}). Your codes' standard deviations "
+        f"are {codes[:, 0].std():.2f} and {codes[:, 1].std():.2f}; the square's is "
         f"{2 * HALF_SIDE / 12**0.5:.2f}.",
-        "train a new `aae_square` with `prior=sample_square`, for `SQUARE_EPOCHS` epochs: "
-        "the lesson's `aae` was trained with N(0, I), whose codes are too narrow.",
+        "train a new `aae_square` with `prior=sample_square`, for `SQUARE_EPOCHS` "
+        "epochs: the lesson's `aae` was trained with N(0, I), whose codes are too "
+        "narrow.",
     )
     return (
         f"sampler uniform on [-4, 4]² (KS and MMD), fresh at each call; codes of the "
@@ -189,14 +192,16 @@ def judge_square_prior(answer, inputs) -> str:
 
 @check("ex-7.1", judge=judge_square_prior, draw_inputs=draw_inputs)
 def check_square_prior(sample_square, model, *, inputs):
-    """ex-7.1: ``sample_square(n)`` samples the uniform square [-4, 4]², and ``model`` is the
-    adversarial autoencoder trained with it. Hands over two draws of the sampler (under the
-    judge's seeds) and the model's codes and reconstructions of the judge's digits."""
+    """ex-7.1: ``sample_square(n)`` samples the uniform square [-4, 4]², and ``model``
+    is the adversarial autoencoder trained with it. Hands over two draws of the sampler
+    (under the judge's seeds) and the model's codes and reconstructions of the judge's
+    digits."""
     ex = "ex-7.1"
     expect(
         callable(sample_square),
         ex,
-        f"`sample_square` should be a function, but it is {type(sample_square).__name__}.",
+        "`sample_square` should be a function, but it is "
+        f"{type(sample_square).__name__}.",
         "define `def sample_square(n): ...` returning an n x 2 tensor.",
     )
     expect(

@@ -1,12 +1,13 @@
 """Checks for chapter 8, anomaly detection with reconstruction error.
 
-ex-8.1 hands over the model's reconstruction errors (its scores) of the split's training and
-validation digits, of the notebook's test set, and of test digits the judge draws, with the
-threshold and recall the notebook chose. The judge recounts everything from those scores: how
-many validation digits the threshold flags (exactly as many as 5 % allows, with "flagged" meaning
-score > threshold), the recall, whether the detector tells anomalies from normal digits at all,
-and whether the validation digits look unseen, like the judge's fresh normal test digits, rather
-than seen, like the training digits (a model retrained on them scores them low).
+ex-8.1 hands over the model's reconstruction errors (its scores) of the split's training
+and validation digits, of the notebook's test set, and of test digits the judge draws,
+with the threshold and recall the notebook chose. The judge recounts everything from
+those scores: how many validation digits the threshold flags (exactly as many as 5 %
+allows, with "flagged" meaning score > threshold), the recall, whether the detector
+tells anomalies from normal digits at all, and whether the validation digits look
+unseen, like the judge's fresh normal test digits, rather than seen, like the training
+digits (a model retrained on them scores them low).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from .protocol import check
 TARGET_PERCENT = 5  # the false-positive rate the exercise asks for, in percent
 JUDGED_DIGITS = 1_000  # test digits the judge draws (all of them offline)
 MIN_AUC = 0.6  # a detector that has learnt anything ranks anomalies above normal digits
-# Validation digits count as seen when fresh normal digits outscore them this clearly (three
-# standard errors of the AUC above chance) and at least half as clearly as the training digits.
+# Validation digits count as seen when fresh normal digits outscore them this clearly
+# (three standard errors of the AUC above chance) and at least half as clearly as the
+# training digits.
 SEEN_Z = 3.0
 
 
@@ -36,7 +38,8 @@ def allowed_flags(n: int) -> int:
 
 
 def lowest_threshold(validation_scores: torch.Tensor) -> float:
-    """The lowest threshold that flags at most 5 % of the scores (flagged: score > threshold)."""
+    """The lowest threshold that flags at most 5 % of the scores (flagged: score >
+    threshold)."""
     ordered = validation_scores.double().sort().values
     return float(ordered[len(ordered) - allowed_flags(len(ordered)) - 1])
 
@@ -51,7 +54,8 @@ def draw_test_digits(generator: torch.Generator) -> dict[str, torch.Tensor]:
 
 
 def _auc(higher, lower) -> float:
-    """The chance that a score of ``higher`` exceeds one of ``lower`` (ties: one half)."""
+    """The chance that a score of ``higher`` exceeds one of ``lower`` (ties: one
+    half)."""
     labels = np.r_[np.ones(len(higher)), np.zeros(len(lower))]
     return float(roc_auc_score(labels, np.r_[higher.numpy(), lower.numpy()]))
 
@@ -113,8 +117,8 @@ def judge_threshold(answer, inputs) -> str:
         ex,
         "`validation_scores` are the scores of the test digits, not of the validation "
         "digits.",
-        "score the held-out normal digits, `split.validation`: the test set is kept for "
-        "the final measurement.",
+        "score the held-out normal digits, `split.validation`: the test set is kept "
+        "for the final measurement.",
     )
     matches = len(given) == n and torch.allclose(
         given, validation, rtol=1e-4, atol=1e-7
@@ -132,15 +136,17 @@ def judge_threshold(answer, inputs) -> str:
         "compute them with `cu.anomaly.reconstruction_scores(model, split.validation)` "
         "after training, with this model and these images.",
     )
-    # a detector at all: anomalies outrank fresh normal digits (the judge's own test digits)
+    # a detector at all: anomalies outrank fresh normal digits (the judge's own test
+    # digits)
     labels = inputs["labels"]
     fresh, anomalies = judged[labels == normal_class], judged[labels != normal_class]
     auc = _auc(anomalies, fresh)
     expect(
         auc > MIN_AUC,
         ex,
-        f"the model's reconstruction errors rank the check's test anomalies above its "
-        f"normal test digits only {auc:.0%} of the time (chance: 50%): it is no detector.",
+        "the model's reconstruction errors rank the check's test anomalies above its "
+        f"normal test digits only {auc:.0%} of the time (chance: 50%): it is no "
+        "detector.",
         "train the autoencoder on the normal training digits, `split.train`, as the "
         "chapter does (an untrained model or the identity map gives no useful score).",
     )
@@ -154,9 +160,9 @@ def judge_threshold(answer, inputs) -> str:
     expect(
         not seen,
         ex,
-        f"the model reconstructs the validation digits as if it had learnt from them: "
-        f"fresh normal digits score above them {over_validation:.0%} of the time (unseen "
-        f"digits: about 50%; the training digits: {over_train:.0%}).",
+        "the model reconstructs the validation digits as if it had learnt from them: "
+        f"fresh normal digits score above them {over_validation:.0%} of the time "
+        f"(unseen digits: about 50%; the training digits: {over_train:.0%}).",
         "train on `split.train` only; the validation digits must stay unseen, or a "
         "threshold chosen on them flags more new normal digits than 5%.",
     )
@@ -173,7 +179,8 @@ def judge_threshold(answer, inputs) -> str:
         and abs(threshold - lowest) > 1e-12
     )
     where = (
-        " It looks chosen on the test digits: the test set must not decide the threshold."
+        " It looks chosen on the test digits: the test set must not decide the "
+        "threshold."
         if on_test
         else ""
     )
@@ -184,8 +191,8 @@ def judge_threshold(answer, inputs) -> str:
         f"digits ({flagged / n:.1%}), more than the {allowed} ({TARGET_PERCENT}%) "
         f"allowed.{where}",
         "flagged means score > threshold: sort `validation_scores` and take the score "
-        f"with exactly {allowed} scores above it (`sorted[n - {allowed} - 1]`, counting "
-        "from 0), not the 5 % quantile from the bottom.",
+        f"with exactly {allowed} scores above it (`sorted[n - {allowed} - 1]`, "
+        "counting from 0), not the 5 % quantile from the bottom.",
     )
     expect(
         flagged == wanted,
@@ -222,7 +229,8 @@ def judge_threshold(answer, inputs) -> str:
         abs(recall - expected) < 1e-6,
         ex,
         f"`recall` is {recall:.6g}, but your threshold flags "
-        f"{round(expected * anomalies_in_test)} of the {anomalies_in_test} test anomalies, "
+        f"{round(expected * anomalies_in_test)} of the {anomalies_in_test} test "
+        "anomalies, "
         f"{expected:.6g}" + (f"; {recall:.4g} is {guess}." if guess else "."),
         "recall = (number of test anomalies with score > threshold) / (number of test "
         "anomalies), as a fraction, not rounded; the anomalies are "
@@ -232,18 +240,19 @@ def judge_threshold(answer, inputs) -> str:
     fresh_rate = flag_rate(fresh, threshold)
     return (
         f"threshold {threshold:.4g} flags {flagged} of {n} validation digits "
-        f"({flagged / n:.0%}, the most {TARGET_PERCENT}% allows); on the check's own test "
-        f"digits it flags {fresh_rate:.0%} of {len(fresh)} fresh normal digits and "
-        f"catches {own_recall:.0%} of {len(anomalies)} anomalies (AUC {auc:.2f}); your "
-        f"recall {recall:.4f} recounted."
+        f"({flagged / n:.0%}, the most {TARGET_PERCENT}% allows); on the check's own "
+        f"test digits it flags {fresh_rate:.0%} of {len(fresh)} fresh normal digits "
+        f"and catches {own_recall:.0%} of {len(anomalies)} anomalies (AUC {auc:.2f}); "
+        f"your recall {recall:.4f} recounted."
     )
 
 
 @check("ex-8.1", judge=judge_threshold, draw_inputs=draw_test_digits)
 def check_threshold(model, split, validation_scores, threshold, recall, *, inputs):
     """ex-8.1: ``threshold``, chosen on the scores of the normal validation digits of
-    ``split`` for a 5 % false-positive rate, and the ``recall`` it gives on the test anomalies.
-    Hands over the model's scores of the split's digits and of the judge's test digits."""
+    ``split`` for a 5 % false-positive rate, and the ``recall`` it gives on the test
+    anomalies. Hands over the model's scores of the split's digits and of the judge's
+    test digits."""
     ex = "ex-8.1"
     expect(
         isinstance(model, torch.nn.Module),

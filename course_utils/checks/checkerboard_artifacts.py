@@ -1,9 +1,11 @@
-"""Checks for chapter 3, checkerboard artifacts: ex-3.1, the artifact strength of an upsampler.
+"""Checks for chapter 3, checkerboard artifacts: ex-3.1, the artifact strength of an
+upsampler.
 
-The notebook hands over the upsampler's responses (to the judge's random inputs, to twice them,
-to zeros, and, from a float64 copy, to the probe images at the task's size and at the sizes a
-slip would use) and the student's number. The judge recomputes the artifact strength from the
-responses with NumPy's FFT, so the number is measured, not taken on trust.
+The notebook hands over the upsampler's responses (to the judge's random inputs, to
+twice them, to zeros, and, from a float64 copy, to the probe images at the task's size
+and at the sizes a slip would use) and the student's number. The judge recomputes the
+artifact strength from the responses with NumPy's FFT, so the number is measured, not
+taken on trust.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ def _nyquist_share_numpy(responses: np.ndarray) -> float:
 
 
 def _probe_responses(layer: nn.Module, in_channels: int, size: int) -> torch.Tensor:
-    """The responses (output minus the output for zeros) of a float64 CPU copy of ``layer``
-    to the probe images copied into every channel: probes x C x 2 size x 2 size."""
+    """The responses (output minus the output for zeros) of a float64 CPU copy of
+    ``layer`` to the probe images copied into every channel: probes x C x 2 size x 2
+    size."""
     layer = copy.deepcopy(layer).cpu().double().eval()  # CPU first: MPS has no float64
     responses = []
     with torch.no_grad():
@@ -118,15 +121,17 @@ def judge_artifact_strength(answer, inputs) -> str:
         ex,
         f"`my_upsampler` should double the size: {size} x {size} -> {2 * size} x "
         f"{2 * size}, but it gives {tuple(y.shape[2:])}.",
-        "check stride, padding and output_padding with the formula of chapter 2, or use "
-        "scale_factor=2.",
+        "check stride, padding and output_padding with the formula of chapter 2, or "
+        "use scale_factor=2.",
     )
     expect(
         y2.shape == y.shape
         and torch.allclose(y2 - zero, 2 * (y - zero), atol=1e-4, rtol=1e-3),
         ex,
-        "`my_upsampler` is not linear: doubling its input does not double its response.",
-        "measure the upsampling layer alone, without an activation (ReLU, sigmoid) after it.",
+        "`my_upsampler` is not linear: doubling its input does not double its "
+        "response.",
+        "measure the upsampling layer alone, without an activation (ReLU, sigmoid) "
+        "after it.",
     )
     strength = float(answer["strength"])
     expect(
@@ -153,17 +158,17 @@ def judge_artifact_strength(answer, inputs) -> str:
     expect(
         math.isclose(strength, expected, rel_tol=1e-3, abs_tol=1e-7),
         ex,
-        f"`my_strength` is {strength:.6g}, but the artifact strength of `my_upsampler` on "
-        f"{x.shape[1]} x {size} x {size} inputs is {expected:.6g}"
+        f"`my_strength` is {strength:.6g}, but the artifact strength of `my_upsampler` "
+        f"on {x.shape[1]} x {size} x {size} inputs is {expected:.6g}"
         + (f" (yours is its strength at size {wrong_size})." if wrong_size else "."),
         "compute it with `cu.artifacts.artifact_strength(my_upsampler, "
-        f"in_channels={x.shape[1]}, size={size})` for this very module (not another one "
-        "built the same way, whose random weights differ).",
+        f"in_channels={x.shape[1]}, size={size})` for this very module (not another "
+        "one built the same way, whose random weights differ).",
     )
     return (
-        f"`my_upsampler` doubles {size} x {size} to {2 * size} x {2 * size} linearly; its "
-        f"artifact strength {strength:.4f} matches an independent recomputation (a float64 "
-        "copy, NumPy's FFT)."
+        f"`my_upsampler` doubles {size} x {size} to {2 * size} x {2 * size} linearly; "
+        f"its artifact strength {strength:.4f} matches an independent recomputation (a "
+        "float64 copy, NumPy's FFT)."
     )
 
 
@@ -178,9 +183,9 @@ def check_artifact_strength(
 ):
     """ex-3.1: ``my_upsampler`` is an upsampler of the student's choice, not one of the
     chapter's three, that doubles the size of ``IN_CHANNELS``-channel maps linearly, and
-    ``my_strength`` is its artifact strength (the Nyquist share of its output for the probe
-    images, as :func:`course_utils.artifacts.artifact_strength` measures it). Hands over the
-    layer's responses; the judge measures them."""
+    ``my_strength`` is its artifact strength (the Nyquist share of its output for the
+    probe images, as :func:`course_utils.artifacts.artifact_strength` measures it).
+    Hands over the layer's responses; the judge measures them."""
     ex = "ex-3.1"
     expect(
         isinstance(my_upsampler, nn.Module),
@@ -193,8 +198,8 @@ def check_artifact_strength(
     expect(
         (in_channels, size) == tuple(x.shape[1:3]),
         ex,
-        f"the task's upsampler takes {x.shape[1]} channels of size {x.shape[-1]}, but the "
-        f"check was called with in_channels={in_channels!r}, size={size!r}.",
+        f"the task's upsampler takes {x.shape[1]} channels of size {x.shape[-1]}, but "
+        f"the check was called with in_channels={in_channels!r}, size={size!r}.",
         "keep `IN_CHANNELS, SIZE = 8, 7` as the task sets them.",
     )
     strength = _as_float(my_strength)
@@ -202,8 +207,8 @@ def check_artifact_strength(
         strength is not None,
         ex,
         f"`my_strength` should be a number, but it is {my_strength!r}.",
-        "use the float that `cu.artifacts.artifact_strength(my_upsampler, in_channels=..., "
-        "size=...)` returns.",
+        "use the float that `cu.artifacts.artifact_strength(my_upsampler, "
+        "in_channels=..., size=...)` returns.",
     )
     kind = _chapter_kind(my_upsampler)
     # the check's own copy: on the CPU in float32 and in evaluation mode, whatever the
@@ -226,10 +231,10 @@ def check_artifact_strength(
         expect(
             False,
             ex,
-            f"`my_upsampler` fails on an input of shape {tuple(x.shape)} (or a probe image "
-            f"of another size): {type(error).__name__}: {first_line}",
-            f"it should take {in_channels} input channels, like the decoder's layers in "
-            "this chapter, and double any size.",
+            f"`my_upsampler` fails on an input of shape {tuple(x.shape)} (or a probe "
+            f"image of another size): {type(error).__name__}: {first_line}",
+            f"it should take {in_channels} input channels, like the decoder's layers "
+            "in this chapter, and double any size.",
         )
     expect(
         all(isinstance(v, torch.Tensor) for v in answer.values()),

@@ -1,8 +1,9 @@
-"""Checks for chapter 2, convolution arithmetic: ex-2.1, a decoder that mirrors an encoder.
+"""Checks for chapter 2, convolution arithmetic: ex-2.1, a decoder that mirrors an
+encoder.
 
-The notebook hands over the two lists as integer tensors; the judge builds the decoder in PyTorch
-and compares its size after every layer with the encoder's, and when a layer is off it works out
-whether the padding or the output padding is to blame.
+The notebook hands over the two lists as integer tensors; the judge builds the decoder
+in PyTorch and compares its size after every layer with the encoder's, and when a layer
+is off it works out whether the padding or the output padding is to blame.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def exercise_encoder() -> nn.Sequential:
 
 
 def exercise_decoder(padding, output_padding) -> nn.Sequential:
-    """ex-2.1's decoder with the given ``padding`` and ``output_padding`` per layer: 32 x 4 x 4 -> 1 x ? x ?."""
+    """ex-2.1's decoder with the given ``padding`` and ``output_padding`` per layer: 32
+    x 4 x 4 -> 1 x ? x ?."""
     channels = EXERCISE_CHANNELS[::-1]
     strides = [stride for _, stride, _ in reversed(EXERCISE_ENCODER)]
     layers = []
@@ -73,8 +75,8 @@ def _spatial_sizes(layers: nn.Sequential, x: torch.Tensor) -> list[int]:
 def _as_list_of_ints(value, length: int) -> list[int] | None:
     """``value`` as a list of ``length`` Python ints, or None when it is not one.
 
-    Lists, tuples and 1-D NumPy arrays or tensors of integers count (NumPy's and PyTorch's
-    integer scalars too); bools and floats do not, even when whole.
+    Lists, tuples and 1-D NumPy arrays or tensors of integers count (NumPy's and
+    PyTorch's integer scalars too); bools and floats do not, even when whole.
     """
     if isinstance(value, (np.ndarray, torch.Tensor)):
         if value.ndim != 1 or value.dtype in (torch.bool, np.bool_):
@@ -97,7 +99,8 @@ def _as_list_of_ints(value, length: int) -> list[int] | None:
 
 
 def _fitting_paddings(size_in: int, kernel: int, stride: int, want: int):
-    """Every (padding, output_padding) that takes ``size_in`` to ``want`` in this layer."""
+    """Every (padding, output_padding) that takes ``size_in`` to ``want`` in this
+    layer."""
     return [
         (p, a)
         for p in range(kernel)
@@ -107,12 +110,13 @@ def _fitting_paddings(size_in: int, kernel: int, stride: int, want: int):
 
 
 def _blame(size_in, kernel, stride, padding, output_padding, want) -> str:
-    """The hint for a layer that gives the wrong size: which of the two numbers to change."""
+    """The hint for a layer that gives the wrong size: which of the two numbers to
+    change."""
     fitting = _fitting_paddings(size_in, kernel, stride, want)
     formula = (
-        f"solve (n - 1) * stride - 2 * padding + kernel + output_padding = {want} for this "
-        f"layer's input n = {size_in}: each unit of padding removes 2 rows, and "
-        f"output_padding (0 or 1 here) adds 1."
+        f"solve (n - 1) * stride - 2 * padding + kernel + output_padding = {want} for "
+        f"this layer's input n = {size_in}: each unit of padding removes 2 rows, and "
+        "output_padding (0 or 1 here) adds 1."
     )
     if any(p == padding for p, _ in fitting):
         return (
@@ -122,8 +126,8 @@ def _blame(size_in, kernel, stride, padding, output_padding, want) -> str:
     if any(a == output_padding for _, a in fitting):
         return (
             formula + f" With output_padding {output_padding}, no padding other than "
-            f"yours ({padding}) fits: change the padding. (The decoder runs the encoder "
-            "backwards: its first layer mirrors the encoder's last.)"
+            f"yours ({padding}) fits: change the padding. (The decoder runs the "
+            "encoder backwards: its first layer mirrors the encoder's last.)"
         )
     return formula + " Both numbers of this layer need to change."
 
@@ -166,18 +170,18 @@ def judge_mirror_decoder(answer, inputs) -> str:
             False,
             ex,
             f"PyTorch refused the decoder: {str(error).splitlines()[0]}",
-            "output_padding must be smaller than the stride (here 2), and padding must not "
-            "crop the whole output away.",
+            "output_padding must be smaller than the stride (here 2), and padding "
+            "must not crop the whole output away.",
         )
     inputs_of = [encoder_sizes[-1]] + wanted
     for index, (want, size) in enumerate(zip(wanted, got)):
         expect(
             size == want,
             ex,
-            f"decoder layer {index + 1} (kernel {EXERCISE_DECODER_KERNELS[index]}, stride "
-            f"{strides[index]}, padding {padding[index]}, output_padding "
-            f"{output_padding[index]}) gives {size} x {size}, but the encoder's size there "
-            f"is {want} x {want}.",
+            f"decoder layer {index + 1} (kernel {EXERCISE_DECODER_KERNELS[index]}, "
+            f"stride {strides[index]}, padding {padding[index]}, output_padding "
+            f"{output_padding[index]}) gives {size} x {size}, but the encoder's size "
+            f"there is {want} x {want}.",
             _blame(
                 inputs_of[index],
                 EXERCISE_DECODER_KERNELS[index],
@@ -189,15 +193,15 @@ def judge_mirror_decoder(answer, inputs) -> str:
         )
     return (
         f"the decoder goes {encoder_sizes[-1]} -> {' -> '.join(map(str, got))}, the "
-        f"encoder's 28 -> {' -> '.join(map(str, encoder_sizes))} backwards, checked layer "
-        "by layer in PyTorch."
+        f"encoder's 28 -> {' -> '.join(map(str, encoder_sizes))} backwards, checked "
+        "layer by layer in PyTorch."
     )
 
 
 @check("ex-2.1", judge=judge_mirror_decoder)
 def check_mirror_decoder(decoder_padding, decoder_output_padding, *, inputs):
-    """ex-2.1: with these paddings the decoder's sizes are the encoder's, layer by layer, in
-    reverse. Hands the two lists over as integer tensors."""
+    """ex-2.1: with these paddings the decoder's sizes are the encoder's, layer by
+    layer, in reverse. Hands the two lists over as integer tensors."""
     ex = "ex-2.1"
     layers = len(EXERCISE_ENCODER)
     answer = {}

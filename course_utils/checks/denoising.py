@@ -1,10 +1,12 @@
-"""Checks for chapter 4, the denoising autoencoder: ex-4.1, the MNIST denoiser on Fashion-MNIST.
+"""Checks for chapter 4, the denoising autoencoder: ex-4.1, the MNIST denoiser on
+Fashion-MNIST.
 
-The judge draws Fashion-MNIST test images and MNIST test digits and adds salt-and-pepper noise;
-the notebook hands over what its denoiser, and an untrained copy of it, make of them, and the
-clean and noisy images of its own `fashion_results`. The judge measures: the student's images are
-Fashion-MNIST with the noise the task asks for, and the denoiser is not the identity and denoises
-digits better than the same architecture untrained. Skipped where Fashion-MNIST cannot be loaded.
+The judge draws Fashion-MNIST test images and MNIST test digits and adds salt-and-pepper
+noise; the notebook hands over what its denoiser, and an untrained copy of it, make of
+them, and the clean and noisy images of its own `fashion_results`. The judge measures:
+the student's images are Fashion-MNIST with the noise the task asks for, and the
+denoiser is not the identity and denoises digits better than the same architecture
+untrained. Skipped where Fashion-MNIST cannot be loaded.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def _fashion_unavailable_reason() -> str | None:
 
 
 def _fingerprints(images: torch.Tensor) -> set[bytes]:
-    """One key per image: its pixels rounded to 8 bits (how the data sets store them)."""
+    """One key per image: its pixels rounded to 8 bits (how the data sets store
+    them)."""
     quantised = (
         (images.detach().cpu().float() * 255).round().clamp(0, 255).to(torch.uint8)
     )
@@ -64,8 +67,8 @@ def _salt_and_pepper_amount(
 ) -> tuple[float, float]:
     """Estimate salt-and-pepper's amount, and the share of salt among the hits.
 
-    A hit pixel becomes 0 or 1 with probability 1/2 each; a pixel strictly between 0 and 1
-    always changes when hit, one that already is 0 or 1 changes half the time. So
+    A hit pixel becomes 0 or 1 with probability 1/2 each; a pixel strictly between 0 and
+    1 always changes when hit, one that already is 0 or 1 changes half the time. So
     E[changed] = amount * (n_between + n_extreme / 2).
     """
     changed = noisy != clean
@@ -82,8 +85,10 @@ def _expect_reported(ex: str, results: dict, key: str, recomputed: float) -> Non
     expect(
         isinstance(reported, (int, float)) and abs(float(reported) - recomputed) < 0.01,
         ex,
-        f"`fashion_results['{key}']` is {reported!r}, but the PSNR of your images is {recomputed:.2f} dB.",
-        "compute it with `psnr(prediction, fashion.images)` from the tensors you store in `fashion_results`.",
+        f"`fashion_results['{key}']` is {reported!r}, but the PSNR of your images is "
+        f"{recomputed:.2f} dB.",
+        "compute it with `psnr(prediction, fashion.images)` from the tensors you "
+        "store in `fashion_results`.",
     )
 
 
@@ -116,8 +121,9 @@ def judge_fashion_denoising(answer, inputs) -> str:
         ex,
         f"{mnist_share:.0%} of `fashion_results['clean']` are MNIST digits, not "
         "Fashion-MNIST clothes.",
-        "load the images with `cu.data.load_fashion_mnist('test', limit=...)`: the point is "
-        "to see what the digit denoiser does to images it has never seen the like of.",
+        "load the images with `cu.data.load_fashion_mnist('test', limit=...)`: the "
+        "point is to see what the digit denoiser does to images it has never seen the "
+        "like of.",
     )
     with contextlib.redirect_stdout(io.StringIO()):
         fashion = load_fashion_mnist("test").images
@@ -125,33 +131,35 @@ def judge_fashion_denoising(answer, inputs) -> str:
     expect(
         found == 1.0,
         ex,
-        f"only {found:.0%} of `fashion_results['clean']` are Fashion-MNIST test images.",
-        "store the clean images exactly as `load_fashion_mnist('test', ...)` returns them "
-        "(no noise, no resizing, no normalisation).",
+        f"only {found:.0%} of `fashion_results['clean']` are Fashion-MNIST test "
+        "images.",
+        "store the clean images exactly as `load_fashion_mnist('test', ...)` returns "
+        "them (no noise, no resizing, no normalisation).",
     )
     changed = noisy != clean
     expect(
         bool(set(noisy[changed].unique().tolist()) <= {0.0, 1.0}),
         ex,
-        "`noisy` should be `clean` with salt-and-pepper noise: every changed pixel set to 0 "
-        "or 1, but some changed pixels have other values.",
-        f"use `cu.corruption.salt_and_pepper(fashion.images, {AMOUNT}, generator=...)` on "
-        "the clean images you store, not Gaussian noise.",
+        "`noisy` should be `clean` with salt-and-pepper noise: every changed pixel "
+        "set to 0 or 1, but some changed pixels have other values.",
+        f"use `cu.corruption.salt_and_pepper(fashion.images, {AMOUNT}, "
+        "generator=...)` on the clean images you store, not Gaussian noise.",
     )
     amount, salt = _salt_and_pepper_amount(clean, noisy)
     tolerance = max(0.01, 4 * (AMOUNT * (1 - AMOUNT) / clean.numel()) ** 0.5)
     expect(
         abs(amount - AMOUNT) <= tolerance,
         ex,
-        f"`noisy` looks like salt-and-pepper noise of amount {amount:.3f}, not {AMOUNT}.",
-        f"pass `amount={AMOUNT}` (the share of pixels hit), the amount the MNIST denoiser "
-        "was compared at.",
+        f"`noisy` looks like salt-and-pepper noise of amount {amount:.3f}, not "
+        f"{AMOUNT}.",
+        f"pass `amount={AMOUNT}` (the share of pixels hit), the amount the MNIST "
+        "denoiser was compared at.",
     )
     expect(
         abs(salt - 0.5) <= 0.1,
         ex,
-        f"{salt:.0%} of the hit pixels became white (salt); salt-and-pepper makes half of "
-        "them white and half black.",
+        f"{salt:.0%} of the hit pixels became white (salt); salt-and-pepper makes "
+        "half of them white and half black.",
         "use `cu.corruption.salt_and_pepper`, which draws both.",
     )
     measured = {}
@@ -173,15 +181,15 @@ def judge_fashion_denoising(answer, inputs) -> str:
     expect(
         measured["digits", "denoised"] > measured["digits", "untrained"],
         ex,
-        f"on noisy MNIST digits your denoiser reaches {measured['digits', 'denoised']:.2f} "
-        f"dB, no better than the same architecture untrained "
-        f"({measured['digits', 'untrained']:.2f} dB).",
+        "on noisy MNIST digits your denoiser reaches "
+        f"{measured['digits', 'denoised']:.2f} dB, no better than the same "
+        f"architecture untrained ({measured['digits', 'untrained']:.2f} dB).",
         "pass the model trained on MNIST above, `denoiser`.",
     )
     return (
-        f"{len(clean)} Fashion-MNIST images with salt-and-pepper {AMOUNT}; on the judge's "
-        f"clothes PSNR noisy {measured['fashion', 'noisy']:.2f} dB, median filter "
-        f"{measured['fashion', 'median']:.2f} dB, MNIST denoiser "
+        f"{len(clean)} Fashion-MNIST images with salt-and-pepper {AMOUNT}; on the "
+        f"judge's clothes PSNR noisy {measured['fashion', 'noisy']:.2f} dB, median "
+        f"filter {measured['fashion', 'median']:.2f} dB, MNIST denoiser "
         f"{measured['fashion', 'denoised']:.2f} dB (on digits: "
         f"{measured['digits', 'denoised']:.2f} dB)."
     )
@@ -200,8 +208,9 @@ def check_fashion_denoising(
     *,
     inputs,
 ):
-    """ex-4.1: the MNIST denoiser applied to Fashion-MNIST with salt-and-pepper noise, PSNRs
-    reported. Runs only where Fashion-MNIST can be loaded (elsewhere the check is skipped)."""
+    """ex-4.1: the MNIST denoiser applied to Fashion-MNIST with salt-and-pepper noise,
+    PSNRs reported. Runs only where Fashion-MNIST can be loaded (elsewhere the check is
+    skipped)."""
     ex = "ex-4.1"
     expect(
         fashion_results is not None,
@@ -239,8 +248,8 @@ def check_fashion_denoising(
         torch.allclose(apply_in_batches(denoiser, noisy), denoised, atol=1e-4),
         ex,
         "`denoised` is not what the denoiser makes of `noisy`.",
-        "compute it with `apply_in_batches(denoiser, noisy)`, with the model trained on "
-        "MNIST above.",
+        "compute it with `apply_in_batches(denoiser, noisy)`, with the model trained "
+        "on MNIST above.",
     )
     numbers = {
         "psnr_noisy": psnr(noisy, clean),

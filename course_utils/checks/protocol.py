@@ -2,22 +2,25 @@
 
 A check has three parts:
 
-- ``draw_inputs(generator)``: the inputs the check will look at (images, codes, noise...),
-  drawn by whoever judges: the grader draws them at grading time with a seed the notebook
-  cannot know, and hands them into the sandbox as data;
-- ``hand_over(*notebook_arguments, inputs=...)``: runs where the answer lives (the student's
-  notebook) and turns the answer into tensors only, the outputs of the student's model or
-  function on ``inputs`` (and gradients where the check needs them). It may raise
-  :class:`~course_utils.checks.CheckFailed` for an answer of the wrong kind;
-- ``judge(answer, inputs)``: runs in a trusted process, on tensors alone; it recomputes what it
-  measures, raises :class:`~course_utils.checks.CheckFailed` or returns the pass summary.
+- ``draw_inputs(generator)``: the inputs the check will look at (images, codes,
+  noise...), drawn by whoever judges: the grader draws them at grading time with a seed
+  the notebook cannot know, and hands them into the sandbox as data;
+- ``hand_over(*notebook_arguments, inputs=...)``: runs where the answer lives (the
+  student's notebook) and turns the answer into tensors only, the outputs of the
+  student's model or function on ``inputs`` (and gradients where the check needs them).
+  It may raise :class:`~course_utils.checks.CheckFailed` for an answer of the wrong
+  kind;
+- ``judge(answer, inputs)``: runs in a trusted process, on tensors alone; it recomputes
+  what it measures, raises :class:`~course_utils.checks.CheckFailed` or returns the pass
+  summary.
 
-In a student's notebook (Colab, a laptop) calling the check runs all three in one process and
-prints the verdict. When the grader runs the notebook it sets ``COURSE_HANDOVER_DIR``: calling a
-check then reads its inputs from ``<dir>/inputs/<exercise>/<check>.safetensors`` and writes the
-answer to ``<dir>/answers/<exercise>/<check>.safetensors``; the grader's trusted process judges
-it. Nothing the notebook prints or displays is read as a verdict. Only tensors cross (safetensors
-holds data, never code), so the trusted side needs no unpickling.
+In a student's notebook (Colab, a laptop) calling the check runs all three in one
+process and prints the verdict. When the grader runs the notebook it sets
+``COURSE_HANDOVER_DIR``: calling a check then reads its inputs from
+``<dir>/inputs/<exercise>/<check>.safetensors`` and writes the answer to
+``<dir>/answers/<exercise>/<check>.safetensors``; the grader's trusted process judges
+it. Nothing the notebook prints or displays is read as a verdict. Only tensors cross
+(safetensors holds data, never code), so the trusted side needs no unpickling.
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ class Check:
     # Why the check cannot run here (e.g. its data set cannot be downloaded), or None.
     # Decided by the judging side: a notebook cannot declare itself skipped.
     unavailable: Callable[[], str | None] | None = None
-    # Drawn inputs only the judge sees (e.g. the labels of the drawn digits): never handed to
-    # ``hand_over``, in the grader's sandbox or in a self-check.
+    # Drawn inputs only the judge sees (e.g. the labels of the drawn digits): never
+    # handed to ``hand_over``, in the grader's sandbox or in a self-check.
     private: tuple[str, ...] = ()
 
     def inputs(self, generator: torch.Generator) -> Tensors:
@@ -90,7 +93,8 @@ def check(
     unavailable: Callable[[], str | None] | None = None,
     private: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Tensors]], Check]:
-    """Decorator: the decorated function is the check's ``hand_over``; its name, the check's."""
+    """Decorator: the decorated function is the check's ``hand_over``; its name, the
+    check's."""
 
     def make(hand_over: Callable[..., Tensors]) -> Check:
         return Check(
@@ -127,15 +131,16 @@ def load_tensors(path: Path) -> Tensors:
 MAX_ANSWER_BYTES = 64 * 2**20
 MAX_HEADER_BYTES = 2**20
 MAX_TENSORS = 64
-DTYPES = {  # safetensors' names -> bytes per element; nothing else is read
+# safetensors' names -> bytes per element; nothing else is read
+DTYPES = {
     "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
     "U8": 1, "BOOL": 1,
 }  # fmt: skip
 
 
 def open_inside(folder: Path, relative: Path) -> int:
-    """A file descriptor of ``folder/relative``, refusing symbolic links at every step (the
-    sandbox made these folders) and anything but a regular file."""
+    """A file descriptor of ``folder/relative``, refusing symbolic links at every step
+    (the sandbox made these folders) and anything but a regular file."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for part in relative.parts[:-1]:
@@ -157,9 +162,10 @@ def open_inside(folder: Path, relative: Path) -> int:
 def load_answer(
     folder: Path, relative: Path, max_bytes: int = MAX_ANSWER_BYTES
 ) -> Tensors:
-    """The tensors of an answer file the notebook wrote, read without trusting it: at most
-    ``max_bytes``, a safetensors header checked (its length before it is parsed, then every
-    tensor's dtype, shape and extent) before any tensor is built. Raises ValueError saying why."""
+    """The tensors of an answer file the notebook wrote, read without trusting it: at
+    most ``max_bytes``, a safetensors header checked (its length before it is parsed,
+    then every tensor's dtype, shape and extent) before any tensor is built. Raises
+    ValueError saying why."""
     import json
 
     from safetensors.torch import load

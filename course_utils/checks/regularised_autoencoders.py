@@ -1,13 +1,14 @@
 """Checks for chapter 9, regularised autoencoders.
 
-- ex-9.1: the contractive penalty of a sigmoid layer in closed form. The judge draws a layer
-  (weights *and* biases) and images whose codes spread over all of (0, 1); the notebook hands
-  over the student's penalty on them and its gradients with respect to the layer's weight and
-  bias; the judge recomputes the penalty from the full Jacobian and the gradients from the
-  closed form, so a right value with no gradient (``.detach()``) or a forgotten bias fails.
-- ex-9.2: the KL sparsity penalty. The judge draws codes in (0, 1) whose units have average
-  activations from almost 0 to almost 1, and a target; the notebook hands over the penalty and
-  its gradient with respect to the codes; the judge recomputes both.
+- ex-9.1: the contractive penalty of a sigmoid layer in closed form. The judge draws a
+  layer (weights *and* biases) and images whose codes spread over all of (0, 1); the
+  notebook hands over the student's penalty on them and its gradients with respect to
+  the layer's weight and bias; the judge recomputes the penalty from the full Jacobian
+  and the gradients from the closed form, so a right value with no gradient
+  (``.detach()``) or a forgotten bias fails.
+- ex-9.2: the KL sparsity penalty. The judge draws codes in (0, 1) whose units have
+  average activations from almost 0 to almost 1, and a target; the notebook hands over
+  the penalty and its gradient with respect to the codes; the judge recomputes both.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def draw_sigmoid_layer(generator: torch.Generator) -> dict[str, torch.Tensor]:
     """A sigmoid layer ``hidden x 784`` and images for which its codes cover (0, 1).
 
     Weights of a freshly initialised layer give codes between about 0.3 and 0.6, where
-    leaving out the bias or the slope's square changes the value little; larger weights and
-    biases from -4 to 4 put codes near 0, near 1 and in between.
+    leaving out the bias or the slope's square changes the value little; larger weights
+    and biases from -4 to 4 put codes near 0, near 1 and in between.
     """
     hidden, count = 7, 6
     weight = torch.randn(hidden, PIXELS, generator=generator) * 0.12
@@ -46,8 +47,8 @@ def _codes(inputs) -> torch.Tensor:
 
 
 def _penalty_from_jacobian(inputs) -> torch.Tensor:
-    """‖∂h/∂x‖²_F per image from the full Jacobian (``torch.func.jacrev``): independent of
-    the closed form."""
+    """‖∂h/∂x‖²_F per image from the full Jacobian (``torch.func.jacrev``): independent
+    of the closed form."""
     weight, bias = inputs["weight"].double(), inputs["bias"].double()
 
     def code(pixels):
@@ -121,12 +122,13 @@ def judge_contractive_penalty(answer, inputs) -> str:
         and torch.allclose(grad_weight, want_weight, rtol=1e-3, atol=1e-6)
         and torch.allclose(grad_bias, want_bias, rtol=1e-3, atol=1e-6),
         CP_EX,
-        "the penalty has the right values, but its gradient with respect to the layer's "
-        "weight and bias is "
+        "the penalty has the right values, but its gradient with respect to the "
+        "layer's weight and bias is "
         + (
             "missing: training could not minimise it."
             if not bool(answer.get("differentiable", False))
-            else f"wrong (largest error {float((grad_weight - want_weight).abs().max()):.3g})."
+            else "wrong (largest error "
+            f"{float((grad_weight - want_weight).abs().max()):.3g})."
         ),
         "compute it with torch operations on `model.encode(images)` and "
         "`model.encoder[1].weight`, without `.detach()`, `.item()`, NumPy or "
@@ -134,20 +136,21 @@ def judge_contractive_penalty(answer, inputs) -> str:
     )
     zero_gap = float(expected.abs().max())
     return (
-        f"your penalty equals the squared Frobenius norm of the encoder's Jacobian "
-        f"(torch.func.jacrev) for {count} images through a layer of {hidden} units with "
-        f"codes from {float(_codes(inputs).min()):.2f} to "
-        f"{float(_codes(inputs).max()):.2f} (values up to {zero_gap:.3g}), one value per "
-        "image, and its gradients with respect to the weight and bias are right: training "
-        "can minimise it."
+        "your penalty equals the squared Frobenius norm of the encoder's Jacobian "
+        f"(torch.func.jacrev) for {count} images through a layer of {hidden} units "
+        f"with codes from {float(_codes(inputs).min()):.2f} to "
+        f"{float(_codes(inputs).max()):.2f} (values up to {zero_gap:.3g}), one value "
+        "per image, and its gradients with respect to the weight and bias are right: "
+        "training can minimise it."
     )
 
 
 @check(CP_EX, judge=judge_contractive_penalty, draw_inputs=draw_sigmoid_layer)
 def check_contractive_penalty(my_contractive_penalty, *, inputs):
-    """ex-9.1: ``my_contractive_penalty(model, images)`` is ‖∂h/∂x‖²_F for each image, for a
-    ``OneLayerAutoencoder(hidden, "sigmoid")``. Hands over its values on the judge's layer and
-    images, and its gradients with respect to the layer's weight and bias."""
+    """ex-9.1: ``my_contractive_penalty(model, images)`` is ‖∂h/∂x‖²_F for each image,
+    for a ``OneLayerAutoencoder(hidden, "sigmoid")``. Hands over its values on the
+    judge's layer and images, and its gradients with respect to the layer's weight and
+    bias."""
     expect(
         callable(my_contractive_penalty),
         CP_EX,
@@ -200,8 +203,8 @@ def check_contractive_penalty(my_contractive_penalty, *, inputs):
 
 # ---------------------------------------------------------------- ex-9.2: KL sparsity
 def draw_codes(generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Sigmoid codes (N x d) whose units' average activations range from about 0.02 to 0.9,
-    and a target average activation."""
+    """Sigmoid codes (N x d) whose units' average activations range from about 0.02 to
+    0.9, and a target average activation."""
     count, hidden = 40, 9
     centres = torch.linspace(-4.0, 2.5, hidden)
     logits = centres + 1.5 * torch.randn(count, hidden, generator=generator)
@@ -233,16 +236,19 @@ def _kl_mistakes(codes, target) -> dict[str, torch.Tensor]:
     )
     per_image = rho * torch.log(rho / h) + (1 - rho) * torch.log((1 - rho) / (1 - h))
     return {
-        "the two distributions are swapped: KL(ρ̂ ‖ ρ) instead of KL(ρ ‖ ρ̂)": swapped.sum(),
+        "the two distributions are swapped: KL(ρ̂ ‖ ρ) instead of KL(ρ ‖ ρ̂)": (
+            swapped.sum()
+        ),
         "the second term, for a unit being off, (1 - ρ) log((1 - ρ)/(1 - ρ̂)), is "
         "missing": (rho * torch.log(rho / rho_hat)).sum(),
         "the units are averaged instead of summed": (
             rho * torch.log(rho / rho_hat)
             + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
         ).mean(),
-        "the KL is taken per image and averaged, not on the batch's average activation": (
-            per_image.sum(dim=1).mean()
-        ),
+        (
+            "the KL is taken per image and averaged, not on the batch's average "
+            "activation"
+        ): per_image.sum(dim=1).mean(),
     }
 
 
@@ -262,8 +268,9 @@ def judge_kl_sparsity(answer, inputs) -> str:
         expect(
             False,
             KL_EX,
-            f"for {len(codes)} codes of {codes.shape[1]} units and ρ = {float(target):.3f} "
-            f"the penalty is {float(got):.6g}, but Σ_j KL(ρ ‖ ρ̂_j) is "
+            f"for {len(codes)} codes of {codes.shape[1]} units and ρ = "
+            f"{float(target):.3f} the penalty is {float(got):.6g}, but Σ_j KL(ρ ‖ "
+            "ρ̂_j) is "
             f"{float(expected):.6g}" + (f": {diagnosis}." if diagnosis else "."),
             "ρ̂_j = codes[:, j].mean() over the batch; KL(ρ ‖ ρ̂) = ρ log(ρ/ρ̂) + "
             "(1 - ρ) log((1 - ρ)/(1 - ρ̂)); sum it over the units.",
@@ -276,7 +283,8 @@ def judge_kl_sparsity(answer, inputs) -> str:
         bool(answer.get("differentiable", False))
         and torch.allclose(gradient, wanted, rtol=1e-3, atol=1e-6),
         KL_EX,
-        "the penalty has the right value, but its gradient with respect to the codes is "
+        "the penalty has the right value, but its gradient with respect to the codes "
+        "is "
         + (
             "missing: training could not minimise it."
             if not bool(answer.get("differentiable", False))
@@ -287,17 +295,18 @@ def judge_kl_sparsity(answer, inputs) -> str:
     )
     rho_hat = codes.mean(dim=0)
     return (
-        f"Σ_j KL(ρ ‖ ρ̂_j) = {float(expected):.4f} for ρ = {float(target):.3f} and average "
-        f"activations ρ̂ from {float(rho_hat.min()):.2f} to {float(rho_hat.max()):.2f} "
-        "(0 when every unit is on average at the target), and its gradient with respect "
-        "to each code value is right."
+        f"Σ_j KL(ρ ‖ ρ̂_j) = {float(expected):.4f} for ρ = {float(target):.3f} and "
+        f"average activations ρ̂ from {float(rho_hat.min()):.2f} to "
+        f"{float(rho_hat.max()):.2f} (0 when every unit is on average at the target), "
+        "and its gradient with respect to each code value is right."
     )
 
 
 @check(KL_EX, judge=judge_kl_sparsity, draw_inputs=draw_codes)
 def check_kl_sparsity(my_kl_sparsity, *, inputs):
-    """ex-9.2: ``my_kl_sparsity(codes, target)`` is Σ_j KL(ρ ‖ ρ̂_j) for a batch of sigmoid
-    codes. Hands over its value on the judge's codes and its gradient with respect to them."""
+    """ex-9.2: ``my_kl_sparsity(codes, target)`` is Σ_j KL(ρ ‖ ρ̂_j) for a batch of
+    sigmoid codes. Hands over its value on the judge's codes and its gradient with
+    respect to them."""
     expect(
         callable(my_kl_sparsity),
         KL_EX,

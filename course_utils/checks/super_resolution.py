@@ -1,10 +1,10 @@
 """Checks for chapter 5, super-resolution.
 
-ex-5.1: the judge draws test digits and uniform noise; the notebook hands over what its 4x model,
-and an untrained copy of it, make of the digits shrunk to 7 x 7 and of the noise. The judge
-measures the PSNR and compares it with bicubic interpolation (the chapter's baseline), nearest
-upsampling and the untrained copy. ex-5.2 does the same with CIFAR-10 at 2x (skipped where
-CIFAR-10 cannot be loaded).
+ex-5.1: the judge draws test digits and uniform noise; the notebook hands over what its
+4x model, and an untrained copy of it, make of the digits shrunk to 7 x 7 and of the
+noise. The judge measures the PSNR and compares it with bicubic interpolation (the
+chapter's baseline), nearest upsampling and the untrained copy. ex-5.2 does the same
+with CIFAR-10 at 2x (skipped where CIFAR-10 cannot be loaded).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
 
 def _interpolation_it_equals(small: torch.Tensor, outputs: torch.Tensor) -> str | None:
-    """The interpolation mode whose 4x upsampling of ``small`` ``outputs`` are, if any."""
+    """The interpolation mode whose 4x upsampling of ``small`` ``outputs`` are, if
+    any."""
     for mode in INTERPOLATIONS:
         extra = {} if mode == "nearest" else {"align_corners": False}
         plain = torch.nn.functional.interpolate(
@@ -54,7 +55,8 @@ def _interpolation_it_equals(small: torch.Tensor, outputs: torch.Tensor) -> str 
 
 
 def _neighbour_correlation(images: torch.Tensor) -> float:
-    """Correlation of horizontally adjacent pixels: about 0 for white noise, high for images."""
+    """Correlation of horizontally adjacent pixels: about 0 for white noise, high for
+    images."""
     left = images[..., :, :-1].flatten().double()
     right = images[..., :, 1:].flatten().double()
     return float(torch.corrcoef(torch.stack([left, right]))[0, 1])
@@ -75,8 +77,9 @@ def draw_digits_and_noise(generator: torch.Generator):
 def _psnr_bar(
     ex, images, small, factor, outputs, untrained, model_name, beat_bicubic=True
 ):
-    """PSNRs of the model and of bicubic; fails unless the model beats nearest upsampling,
-    the untrained copy and (where ``beat_bicubic``) bicubic interpolation."""
+    """PSNRs of the model and of bicubic; fails unless the model beats nearest
+    upsampling, the untrained copy and (where ``beat_bicubic``) bicubic
+    interpolation."""
     ours = psnr(outputs, images)
     bicubic = psnr(upsample(small, factor, "bicubic"), images)
     nearest = psnr(upsample(small, factor, "nearest"), images)
@@ -84,12 +87,14 @@ def _psnr_bar(
     expect(
         ours > max(bicubic if beat_bicubic else nearest, nearest, fresh),
         ex,
-        f"your {factor}x model reaches {ours:.2f} dB on the judge's images; it should beat "
+        f"your {factor}x model reaches {ours:.2f} dB on the judge's images; it should "
+        "beat "
         + (f"bicubic interpolation ({bicubic:.2f} dB), " if beat_bicubic else "")
         + f"nearest upsampling ({nearest:.2f} dB) and the same architecture untrained "
         f"({fresh:.2f} dB).",
-        f"train `{model_name}` as the task says (its epochs, `lr=LR`), with a loss that "
-        f"compares its output for `downscale(batch, {factor})` with the full-size batch.",
+        f"train `{model_name}` as the task says (its epochs, `lr=LR`), with a loss "
+        f"that compares its output for `downscale(batch, {factor})` with the "
+        "full-size batch.",
     )
     return ours, bicubic
 
@@ -106,15 +111,15 @@ def judge_super_resolution_4x(answer, inputs) -> str:
         int(answer.get("trainable", torch.tensor(0))) > 0,
         ex,
         "`model_4x` has nothing to train: it is a fixed interpolation, not a model.",
-        "build it with `cu.models.conv.SuperResolution(factor=4, ...)` and train it with "
-        "`cu.training.fit`.",
+        "build it with `cu.models.conv.SuperResolution(factor=4, ...)` and train it "
+        "with `cu.training.fit`.",
     )
     mode = _interpolation_it_equals(small, outputs)
     expect(
         mode is None,
         ex,
-        f"`model_4x` is plain {mode} interpolation of the 7 x 7 images, not what a trained "
-        "network draws.",
+        f"`model_4x` is plain {mode} interpolation of the 7 x 7 images, not what a "
+        "trained network draws.",
         "interpolation is the baseline the model is compared with, not the model.",
     )
     ours, bicubic = _psnr_bar(ex, images, small, 4, outputs, untrained, "model_4x")
@@ -168,9 +173,10 @@ def check_super_resolution_4x(
         ex,
         "`noise_in` does not look like uniform noise: neighbouring pixels correlate "
         f"{correlation:.2f}, {zeros:.0%} of the pixels are exactly 0, their mean is "
-        f"{mean:.2f} (uniform noise: about 0, 0% and 0.5). Downscaled digits look like that.",
-        "draw it with `torch.rand(n, 1, 7, 7, generator=...)`: the point is to see what the "
-        "model makes of an input that is no digit at all.",
+        f"{mean:.2f} (uniform noise: about 0, 0% and 0.5). Downscaled digits look "
+        "like that.",
+        "draw it with `torch.rand(n, 1, 7, 7, generator=...)`: the point is to see "
+        "what the model makes of an input that is no digit at all.",
     )
     _expect_outputs_of(ex, model_4x, noise_in, noise_out, "noise_out", "`noise_in`")
     small = downscale(inputs["images"], 4)
@@ -227,7 +233,8 @@ def judge_cifar_super_resolution(answer, inputs) -> str:
 )
 def check_cifar_super_resolution(model, cifar_results: dict | None, *, inputs):
     """ex-5.2 (optional): 2x super-resolution of CIFAR-10 colour images, PSNRs reported
-    honestly. Runs only where CIFAR-10 can be loaded (elsewhere the check is skipped)."""
+    honestly. Runs only where CIFAR-10 can be loaded (elsewhere the check is
+    skipped)."""
     ex = "ex-5.2"
     expect(
         cifar_results is not None,
@@ -240,8 +247,8 @@ def check_cifar_super_resolution(model, cifar_results: dict | None, *, inputs):
         isinstance(cifar_results, dict) and all(key in cifar_results for key in keys),
         ex,
         f"`cifar_results` should be a dict with the keys {', '.join(keys)}.",
-        "store the clean test images, your model's outputs and the two PSNRs under these "
-        "names.",
+        "store the clean test images, your model's outputs and the two PSNRs under "
+        "these names.",
     )
     clean = expect_tensor(
         cifar_results["clean"], ex, "cifar_results['clean']", shape=(None, 3, 32, 32)
@@ -267,8 +274,8 @@ def check_cifar_super_resolution(model, cifar_results: dict | None, *, inputs):
             isinstance(reported, (int, float))
             and abs(float(reported) - recomputed) < 0.01,
             ex,
-            f"`cifar_results['{key}']` is {reported!r}, but recomputed from your images it "
-            f"is {recomputed:.2f} dB.",
+            f"`cifar_results['{key}']` is {reported!r}, but recomputed from your "
+            f"images it is {recomputed:.2f} dB.",
             "compute it with `psnr(...)` against `cifar_results['clean']`.",
         )
     small = downscale(inputs["images"], 2)

@@ -1,18 +1,20 @@
 """Checks for chapter 6, the variational autoencoder.
 
-ex-6.1 hands over what the student's ``noisy_interpolation`` returns for two binary test digits,
-a number of steps and three noise sizes that the judge draws, always with the same noise seed, and
-once with another seed. Codes that are the path plus ``noise`` times the same standard normal
-draw grow exactly linearly in ``noise``: the judge reads the path off as the intercept and the
-standard normal draw as the slope, so it can compare the path with the exact straight line
-between the posterior means, and measure the draw's size, steps and dimensions.
+ex-6.1 hands over what the student's ``noisy_interpolation`` returns for two binary test
+digits, a number of steps and three noise sizes that the judge draws, always with the
+same noise seed, and once with another seed. Codes that are the path plus ``noise``
+times the same standard normal draw grow exactly linearly in ``noise``: the judge reads
+the path off as the intercept and the standard normal draw as the slope, so it can
+compare the path with the exact straight line between the posterior means, and measure
+the draw's size, steps and dimensions.
 
-ex-6.2 hands over the convolutional VAE's posterior (mu, logvar) of binary test digits the judge
-draws and its decoder's logits at z = mu + σ·ε for noise ε the judge draws, so the judge computes
-the −ELBO itself; it compares it with the chapter's MLP VAE, which it trains itself. It also
-gets ``forward``'s draws with ``encode`` made to give σ = 0.1 (a trained model's logvar sits near
-0 on many units, where sampling with exp(½·logvar²) looks right), and how many parameter tensors
-get no gradient from the −ELBO of ``forward``'s output (a ``.detach()`` in ``encode``).
+ex-6.2 hands over the convolutional VAE's posterior (mu, logvar) of binary test digits
+the judge draws and its decoder's logits at z = mu + σ·ε for noise ε the judge draws, so
+the judge computes the −ELBO itself; it compares it with the chapter's MLP VAE, which it
+trains itself. It also gets ``forward``'s draws with ``encode`` made to give σ = 0.1 (a
+trained model's logvar sits near 0 on many units, where sampling with exp(½·logvar²)
+looks right), and how many parameter tensors get no gradient from the −ELBO of
+``forward``'s output (a ``.detach()`` in ``encode``).
 """
 
 from __future__ import annotations
@@ -27,15 +29,13 @@ from ..training import eval_mode
 from . import expect, expect_tensor
 from .protocol import check
 
-# ex-6.1 -----------------------------------------------------------------------------------
+# ex-6.1
+# -----------------------------------------------------------------------------------
 
-PATH_TOLERANCE = (
-    1e-4  # codes are float32: the exact path up to rounding, scaled by its size
-)
-NOISE_SCALE_RANGE = (
-    0.65,
-    1.5,
-)  # mean square of a standard normal draw of >= 200 numbers
+# codes are float32: the exact path up to rounding, scaled by its size
+PATH_TOLERANCE = 1e-4
+# mean square of a standard normal draw of >= 200 numbers
+NOISE_SCALE_RANGE = (0.65, 1.5)
 
 
 def _model_device(model) -> torch.device:
@@ -46,7 +46,8 @@ def _model_device(model) -> torch.device:
 
 
 def draw_interpolation_inputs(generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Two binary test digits, a number of steps, three noise sizes and two noise seeds."""
+    """Two binary test digits, a number of steps, three noise sizes and two noise
+    seeds."""
     from ..data import load_mnist
 
     test = load_mnist("test")
@@ -68,7 +69,8 @@ def draw_interpolation_inputs(generator: torch.Generator) -> dict[str, torch.Ten
 
 def _interpolate(function, model, inputs, noise: float, seed: int):
     """The student's function called with a generator seeded ``seed``; the global random
-    state is seeded the same way (and restored), so ``torch.randn`` without a generator works."""
+    state is seeded the same way (and restored), so ``torch.randn`` without a generator
+    works."""
     ex = "ex-6.1"
     with torch.random.fork_rng():  # every device's generator: noise drawn on a GPU too
         torch.manual_seed(seed)
@@ -163,7 +165,8 @@ def judge_noisy_interpolation(answer, inputs) -> str:
         "build `t = torch.linspace(0, 1, steps)` and the codes `(1 - t) * mu_first + "
         "t * mu_last`, one row per step.",
     )
-    # codes = path + noise · ε, with the same ε for the same seed: exactly linear in noise
+    # codes = path + noise · ε, with the same ε for the same seed: exactly linear in
+    # noise
     design = torch.stack([torch.ones(3, dtype=torch.float64), sizes], dim=1)
     flat = torch.stack([c.flatten() for c in codes])  # 3 x (steps · latent)
     fit = torch.linalg.lstsq(design, flat).solution  # 2 x (steps · latent)
@@ -177,8 +180,8 @@ def judge_noisy_interpolation(answer, inputs) -> str:
     expect(
         misfit < PATH_TOLERANCE * scale,
         ex,
-        "with the same seed and three noise sizes, your codes do not move in proportion "
-        "to `noise`"
+        "with the same seed and three noise sizes, your codes do not move in "
+        "proportion to `noise`"
         + next(
             (
                 f": they move in proportion to {name}"
@@ -222,14 +225,15 @@ def judge_noisy_interpolation(answer, inputs) -> str:
         not bool(silent.any()),
         ex,
         f"{int(silent.sum())} of the {latent} latent dimensions carry no noise.",
-        "draw a full `steps x LATENT` tensor of noise, one number per step and dimension.",
+        "draw a full `steps x LATENT` tensor of noise, one number per step and "
+        "dimension.",
     )
     expect(
         steps < 2 or (epsilon - epsilon[0]).abs().max().item() > 1e-4,
         ex,
         "every step carries the same noise vector, so the path is only shifted.",
-        "draw new noise for each step: `torch.randn(steps, LATENT, generator=generator)`, "
-        "not `torch.randn(LATENT)` broadcast over the steps.",
+        "draw new noise for each step: `torch.randn(steps, LATENT, "
+        "generator=generator)`, not `torch.randn(LATENT)` broadcast over the steps.",
     )
     mean_square = epsilon.pow(2).mean().item()
     low, high = NOISE_SCALE_RANGE
@@ -247,8 +251,8 @@ def judge_noisy_interpolation(answer, inputs) -> str:
         ex,
         "with another generator your function returns the same noise: it does not draw "
         "its noise afresh at each call.",
-        "draw the noise inside the function, from `generator` (do not reseed it or reuse "
-        "a tensor drawn once).",
+        "draw the noise inside the function, from `generator` (do not reseed it or "
+        "reuse a tensor drawn once).",
     )
     for i in range(3):
         logits = expect_tensor(answer.get(f"logits_{i}"), ex, "the decoder's logits")
@@ -286,9 +290,9 @@ def judge_noisy_interpolation(answer, inputs) -> str:
 @check("ex-6.1", judge=judge_noisy_interpolation, draw_inputs=draw_interpolation_inputs)
 def check_noisy_interpolation(noisy_interpolation, model, *, inputs):
     """ex-6.1: ``noisy_interpolation(model, first_image, last_image, steps, noise,
-    generator)`` returns ``(codes, decodings)``: the straight path between the posterior means
-    of the two images in ``steps`` steps, plus standard normal noise times ``noise`` at every
-    step, and the decoder's pixel probabilities of those codes."""
+    generator)`` returns ``(codes, decodings)``: the straight path between the posterior
+    means of the two images in ``steps`` steps, plus standard normal noise times
+    ``noise`` at every step, and the decoder's pixel probabilities of those codes."""
     ex = "ex-6.1"
     expect(
         callable(noisy_interpolation),
@@ -319,7 +323,8 @@ def check_noisy_interpolation(noisy_interpolation, model, *, inputs):
     return answer
 
 
-# ex-6.2 -----------------------------------------------------------------------------------
+# ex-6.2
+# -----------------------------------------------------------------------------------
 
 JUDGED_DIGITS = 500  # binary test digits the judge draws for ex-6.2
 MAX_LATENT = 256  # the judge draws ε for up to this many latent dimensions
@@ -327,8 +332,9 @@ FORWARD_DIGITS, FORWARD_DRAWS = 16, 16  # forward's spread: images, and draws of
 CONTROLLED_SIGMA = 0.1  # the σ the judge makes `encode` give to test forward's sampling
 MIN_KL = 1.0  # nats per image: below it the codes carry (almost) nothing (collapse)
 # The judge's own baseline: the chapter's MLP VAE (hidden 400) trained on the first 400
-# training digits for one epoch of batches of 32, with the course's −ELBO: a VAE that has only
-# begun to learn (about 270 nats; untrained VAEs score 470 to 550, a trained one far less).
+# training digits for one epoch of batches of 32, with the course's −ELBO: a VAE that
+# has only begun to learn (about 270 nats; untrained VAEs score 470 to 550, a trained
+# one far less).
 BASELINE_DIGITS, BASELINE_EPOCHS, BASELINE_BATCH, BASELINE_HIDDEN = 400, 1, 32, 400
 
 
@@ -351,7 +357,8 @@ def draw_vae_inputs(generator: torch.Generator) -> dict[str, torch.Tensor]:
 
 @functools.lru_cache(maxsize=4)
 def mlp_baseline(latent: int) -> torch.nn.Module:
-    """The chapter's MLP VAE, trained by the judge itself (once per process and latent size)."""
+    """The chapter's MLP VAE, trained by the judge itself (once per process and latent
+    size)."""
     from ..data import load_mnist
     from ..models.vae import VAE
     from ..training import fit
@@ -372,7 +379,8 @@ def mlp_baseline(latent: int) -> torch.nn.Module:
 
 
 def negative_elbo_of(mu, logvar, logits, images) -> torch.Tensor:
-    """−ELBO per image, from one draw of z: summed Bernoulli NLL plus the closed-form KL."""
+    """−ELBO per image, from one draw of z: summed Bernoulli NLL plus the closed-form
+    KL."""
     return bernoulli_nll(logits, images) + kl_to_standard_normal(mu, logvar)
 
 
@@ -392,7 +400,8 @@ def baseline_negative_elbo(images, epsilon, latent: int) -> float:
 
 
 def _spread(logits: torch.Tensor) -> float:
-    """Variance of the pixel probabilities across draws, summed over pixels, mean per image."""
+    """Variance of the pixel probabilities across draws, summed over pixels, mean per
+    image."""
     probabilities = torch.sigmoid(logits.double())
     return probabilities.var(dim=0).flatten(start_dim=1).sum(dim=1).mean().item()
 
@@ -479,8 +488,9 @@ def judge_conv_vae(answer, inputs) -> str:
     expect(
         missing == 0,
         ex,
-        f"{missing} of the model's {int(answer['parameters'])} parameter tensors get no "
-        "gradient from the −ELBO of `forward`'s output: training never changes them.",
+        f"{missing} of the model's {int(answer['parameters'])} parameter tensors get "
+        "no gradient from the −ELBO of `forward`'s output: training never changes "
+        "them.",
         "remove any `.detach()`, `.data` or `torch.no_grad()` from `encode`, `decode` "
         "and `forward`, and use every layer you define.",
     )
@@ -492,8 +502,8 @@ def judge_conv_vae(answer, inputs) -> str:
         f"the check measured your model's test −ELBO at {yours:.1f} nats per image, no "
         f"better than the chapter's MLP VAE after a single epoch ({baseline:.1f} nats, "
         "trained by the check itself): your model has not learnt yet.",
-        "train `conv_vae` with `cu.training.fit(..., loss_fn=cu.losses.elbo_loss())` for "
-        "the epochs the task gives, and check the learning rate.",
+        "train `conv_vae` with `cu.training.fit(..., loss_fn=cu.losses.elbo_loss())` "
+        "for the epochs the task gives, and check the learning rate.",
     )
     kl = kl_to_standard_normal(mu.double(), logvar.double()).mean().item()
     expect(
@@ -515,8 +525,8 @@ def judge_conv_vae(answer, inputs) -> str:
 def _controlled_spread(copied, first, train_mu, latent, inputs) -> dict:
     """``forward``'s draws when ``encode`` gives σ = CONTROLLED_SIGMA, and the reference
     draws z = mu + σ·ε: a trained model's own logvar is near 0 on many units, where
-    exp(½·logvar²) and exp(½·logvar) agree. Empty if ``forward`` does not call ``encode``
-    (a right forward may compute mu and logvar itself)."""
+    exp(½·logvar²) and exp(½·logvar) agree. Empty if ``forward`` does not call
+    ``encode`` (a right forward may compute mu and logvar itself)."""
     called, encode = [], copied.encode
     logvar = torch.full_like(train_mu, 2 * math.log(CONTROLLED_SIGMA))
 
@@ -524,9 +534,8 @@ def _controlled_spread(copied, first, train_mu, latent, inputs) -> dict:
         called.append(True)
         return encode(images)[0], logvar
 
-    copied.encode = (
-        controlled  # an instance attribute: forward's `self.encode` finds it
-    )
+    # an instance attribute: forward's `self.encode` finds it
+    copied.encode = controlled
     try:
         with torch.random.fork_rng(devices=None), torch.no_grad():
             torch.manual_seed(int(inputs["seed"]))
@@ -571,9 +580,10 @@ def _missing_gradients(model, first) -> dict:
 
 @check("ex-6.2", judge=judge_conv_vae, draw_inputs=draw_vae_inputs)
 def check_conv_vae(model, *, inputs):
-    """ex-6.2: a convolutional VAE with ``encode`` → ``(mu, logvar)``, ``decode`` → logits and
-    ``forward`` → ``(logits, mu, logvar)``; hands over its posterior and decodings of the
-    judge's digits at the judge's ε, and ``forward``'s outputs and spread."""
+    """ex-6.2: a convolutional VAE with ``encode`` → ``(mu, logvar)``, ``decode`` →
+    logits and ``forward`` → ``(logits, mu, logvar)``; hands over its posterior and
+    decodings of the judge's digits at the judge's ε, and ``forward``'s outputs and
+    spread."""
     import copy
 
     ex = "ex-6.2"
@@ -583,8 +593,9 @@ def check_conv_vae(model, *, inputs):
         "`conv_vae` needs `encode` (images → mu, logvar) and `decode` (z → logits).",
         "write both methods, and `forward` returning `(logits, mu, logvar)`.",
     )
-    # What the task asks for; a model's structure is easy to dress up, so the judge measures
-    # the model and this only catches an honest mix-up (the MLP VAE passed by mistake).
+    # What the task asks for; a model's structure is easy to dress up, so the judge
+    # measures the model and this only catches an honest mix-up (the MLP VAE passed by
+    # mistake).
     expect(
         any(
             isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
@@ -608,7 +619,8 @@ def check_conv_vae(model, *, inputs):
     expect(
         latent <= MAX_LATENT,
         ex,
-        f"the latent space has {latent} dimensions; the check handles up to {MAX_LATENT}.",
+        f"the latent space has {latent} dimensions; the check handles up to "
+        f"{MAX_LATENT}.",
         "use the chapter's `LATENT`.",
     )
     mu, logvar, logits = _posterior_and_decoding(model, images, epsilon)

@@ -1,13 +1,41 @@
-"""Reusable autoencoder models; each module holds one family."""
+"""Reusable autoencoder models; each module holds one family.
 
-import importlib
-import pkgutil
+The autoencoders themselves are reachable in one hop (``cu.models.ConvAutoencoder``);
+their building blocks and training loops stay in their module
+(``cu.models.conv.DownBlock``, ``cu.models.aae.train_aae``).
+"""
 
-__all__ = sorted(module.name for module in pkgutil.iter_modules(__path__))
+from . import aae, conv, linear, more_autoencoders, upsampling, vae
+from .aae import AdversarialAutoencoder
+from .conv import BlockAutoencoder, ConvAutoencoder, SuperResolution
+from .linear import LinearAutoencoder
+from .more_autoencoders import (
+    DenseBottleneckAutoencoder,
+    OneLayerAutoencoder,
+    PoolingAutoencoder,
+    StridedAutoencoder,
+)
+from .upsampling import UpsamplingAutoencoder
+from .vae import VAE
 
-
-def __getattr__(name: str):
-    """Import a model module on first use (``cu.models.conv``)."""
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [
+    # the modules
+    "aae",
+    "conv",
+    "linear",
+    "more_autoencoders",
+    "upsampling",
+    "vae",
+    # the autoencoders
+    "AdversarialAutoencoder",
+    "BlockAutoencoder",
+    "ConvAutoencoder",
+    "DenseBottleneckAutoencoder",
+    "LinearAutoencoder",
+    "OneLayerAutoencoder",
+    "PoolingAutoencoder",
+    "StridedAutoencoder",
+    "SuperResolution",
+    "UpsamplingAutoencoder",
+    "VAE",
+]

@@ -1,14 +1,16 @@
 """The exercise convention, read from a notebook's cell tags.
 
-- A solution cell is tagged ``solution`` and the exercise id (``ex-1.1``); its answer sits between
-  ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines.
-- A check cell is tagged ``check`` and the same id; it calls a check from ``course_utils.checks``.
-  An exercise may have several check cells; it passes when all of them pass.
-- A cell tagged ``instructor``, and any ``### BEGIN INSTRUCTOR`` / ``### END INSTRUCTOR`` region,
-  is left out of the student copy.
+- A solution cell is tagged ``solution`` and the exercise id (``ex-1.1``); its answer
+  sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines.
+- A check cell is tagged ``check`` and the same id; it calls a check from
+  ``course_utils.checks``. An exercise may have several check cells; it passes when all
+  of them pass.
+- A cell tagged ``instructor``, and any ``### BEGIN INSTRUCTOR`` /
+  ``### END INSTRUCTOR`` region, is left out of the student copy.
 
 The teacher notebooks in ``book/`` say which exercises a chapter has; the student copies
-(:mod:`course_utils.teaching.student`) and the grader (:mod:`course_utils.teaching.grade`) both read them from here.
+(:mod:`course_utils.teaching.student`) and the grader
+(:mod:`course_utils.teaching.grade`) both read them from here.
 """
 
 from __future__ import annotations
@@ -43,12 +45,14 @@ def check_cells(notebook) -> list[tuple[int, str]]:
 
 
 def exercise_ids(notebook) -> list[str]:
-    """The ids of the exercises the notebook checks, in order of their first check cell."""
+    """The ids of the exercises the notebook checks, in order of their first check
+    cell."""
     return list(dict.fromkeys(exercise for _, exercise in check_cells(notebook)))
 
 
 def has_line(cell, marker: str) -> bool:
-    """Whether a line of the cell is exactly ``marker`` (indentation aside): prose may mention markers."""
+    """Whether a line of the cell is exactly ``marker`` (indentation aside): prose may
+    mention markers."""
     return any(line.strip() == marker for line in cell.source.splitlines())
 
 
@@ -58,7 +62,8 @@ def describe(cell, index: int) -> str:
 
 
 def validate_exercises(notebook) -> None:
-    """Raise ValueError, naming the cell, where a notebook breaks the convention above."""
+    """Raise ValueError, naming the cell, where a notebook breaks the convention
+    above."""
     solved, checked = set(), set()
     for index, cell in enumerate(notebook.cells):
         exercise = exercise_id(cell)
@@ -66,14 +71,14 @@ def validate_exercises(notebook) -> None:
             if role in tags(cell):
                 if exercise is None:
                     raise ValueError(
-                        f"notebook: {describe(cell, index)} is tagged {role!r} but has no "
-                        f"exercise id tag such as 'ex-1.1'"
+                        f"notebook: {describe(cell, index)} is tagged {role!r} but has "
+                        "no exercise id tag such as 'ex-1.1'"
                     )
                 seen.add(exercise)
         if has_line(cell, BEGIN_SOLUTION) and SOLUTION not in tags(cell):
             raise ValueError(
-                f"notebook: {describe(cell, index)} holds {BEGIN_SOLUTION!r} but is not tagged "
-                f"'solution' and an exercise id"
+                f"notebook: {describe(cell, index)} holds {BEGIN_SOLUTION!r} but is "
+                "not tagged 'solution' and an exercise id"
             )
         if SOLUTION in tags(cell) and not has_line(cell, BEGIN_SOLUTION):
             raise ValueError(

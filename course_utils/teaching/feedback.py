@@ -1,8 +1,8 @@
 """Feedback for students: one Markdown file per student, ready to send back.
 
-Per exercise it gives the status, what the status means, and what the check said: the teaching
-message of a check that failed (what was expected, and a hint), the summary of one that passed,
-or why it could not run.
+Per exercise it gives the status, what the status means, and what the check said: the
+teaching message of a check that failed (what was expected, and a hint), the summary of
+one that passed, or why it could not run.
 """
 
 from __future__ import annotations

@@ -1,25 +1,30 @@
-"""The instructor's grader: a folder of submitted notebooks in, a per-student, per-exercise table out.
+"""The instructor's grader: a folder of submitted notebooks in, a per-student,
+per-exercise table out.
 
-    python -m course_utils.grade SUBMISSIONS_DIR [--out grades.csv] [--jobs N] [--feedback DIR]
-                                 [--timeout SECONDS] [--memory GB] [--book BOOK_DIR] [--no-sandbox]
+    python -m course_utils.grade SUBMISSIONS_DIR [--out grades.csv] [--jobs N]
+        [--feedback DIR] [--timeout SECONDS] [--memory GB] [--book BOOK_DIR]
+        [--no-sandbox]
 
-A submission is a notebook named ``STUDENT_<chapter>.ipynb``, e.g. ``alice_01_linear_autoencoder.ipynb``
-(``<chapter>`` is a teacher notebook's name in ``book/``; ``Copy of ...`` and ``... (1).ipynb``, as
-browsers and Colab name downloads, are recognised). The grade is decided in this process, which
-never runs a submission's code:
+A submission is a notebook named ``STUDENT_<chapter>.ipynb``, e.g.
+``alice_01_linear_autoencoder.ipynb`` (``<chapter>`` is a teacher notebook's name in
+``book/``; ``Copy of ...`` and ``... (1).ipynb``, as browsers and Colab name downloads,
+are recognised). The grade is decided in this process, which never runs a submission's
+code:
 
 1. which checks each check cell calls is read from the teacher notebook
-   (:mod:`course_utils.teaching.trusted_checks`), and each check's inputs are drawn here with a
-   secret seed and written into the job's read-only ``handover/inputs``;
-2. the notebook, its check cells replaced by the teacher's, runs top to bottom at the tiny scale in
-   a sandbox (:mod:`course_utils.teaching.sandbox`, :mod:`course_utils.teaching.harness`); its
-   check cells only hand over their answers as tensors (safetensors files);
-3. each answer is loaded here by a size-capped safetensors reader and judged by the check's own
-   ``judge``. No output of the notebook is read as a verdict: a missing answer is never a pass.
+   (:mod:`course_utils.teaching.trusted_checks`), and each check's inputs are drawn here
+   with a secret seed and written into the job's read-only ``handover/inputs``;
+2. the notebook, its check cells replaced by the teacher's, runs top to bottom at the
+   tiny scale in a sandbox (:mod:`course_utils.teaching.sandbox`,
+   :mod:`course_utils.teaching.harness`); its check cells only hand over their answers
+   as tensors (safetensors files);
+3. each answer is loaded here by a size-capped safetensors reader and judged by the
+   check's own ``judge``. No output of the notebook is read as a verdict: a missing
+   answer is never a pass.
 
-The grader prints a table and writes a CSV: one row per student, one column per exercise (see
-:data:`STATUSES`), the number of exercises passed, and notes that say what went wrong; with
-``--feedback`` also one Markdown file per student.
+The grader prints a table and writes a CSV: one row per student, one column per exercise
+(see :data:`STATUSES`), the number of exercises passed, and notes that say what went
+wrong; with ``--feedback`` also one Markdown file per student.
 """
 
 from __future__ import annotations
@@ -51,9 +56,8 @@ from .feedback import write_feedback
 from .sandbox import FIRST_UID, UNDEFENDED, Sandbox, private_root
 from .trusted_checks import CheckCell, chapter_plan, first_line, judge
 
-DEFAULT_TIMEOUT = (
-    120  # seconds per notebook; a chapter takes well under a minute at tiny
-)
+# seconds per notebook; a chapter takes well under a minute at tiny
+DEFAULT_TIMEOUT = 120
 DEFAULT_MEMORY_GB = 4  # a chapter's kernel at the tiny scale holds about 1 GB
 STARTUP = 60  # seconds on top of the time limit: the kernel's start and end
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -61,15 +65,27 @@ MAX_REPORT_BYTES = 2**20
 
 STATUSES = {
     "pass": "the grader judged the answer the check handed over, and it passed",
-    "fail": "a check found the answer wrong (CheckFailed); the notes say what it expected",
-    "error": "a check raised another exception (e.g. NameError or NotImplementedError when the "
-    "solution is missing), the kernel died, or the answer handed over was unreadable",
-    "skipped": "the check cannot run here (its data set cannot be downloaded): neither pass nor "
-    "fail",
-    "missing": "the notebook lacks a check cell of the exercise, or the student handed in no "
-    "notebook for that chapter",
+    "fail": (
+        "a check found the answer wrong (CheckFailed); the notes say what it expected"
+    ),
+    "error": (
+        "a check raised another exception (e.g. NameError or NotImplementedError when "
+        "the solution is missing), the kernel died, or the answer handed over was "
+        "unreadable"
+    ),
+    "skipped": (
+        "the check cannot run here (its data set cannot be downloaded): neither pass "
+        "nor fail"
+    ),
+    "missing": (
+        "the notebook lacks a check cell of the exercise, or the student handed in no "
+        "notebook for that chapter"
+    ),
     "timeout": "the notebook ran past the time limit before the check finished",
-    "invalid": "the file is not a readable notebook (not valid JSON, or not a Jupyter notebook)",
+    "invalid": (
+        "the file is not a readable notebook (not valid JSON, or not a Jupyter "
+        "notebook)"
+    ),
 }
 WORST_FIRST = ["invalid", "timeout", "missing", "error", "fail", "skipped", "pass"]
 TRUSTED = threading.Lock()  # checks seed torch's global generator: one judge at a time
@@ -79,8 +95,8 @@ DOWNLOADED = re.compile(r"(?:Copy of |Copy_of_)?(?P<stem>.+?)(?: ?\(\d+\))?\.ipy
 
 @dataclass
 class Result:
-    """The grade of one submitted notebook: a status per exercise, what each check said (for the
-    student), and notes for the instructor."""
+    """The grade of one submitted notebook: a status per exercise, what each check said
+    (for the student), and notes for the instructor."""
 
     statuses: dict[str, str]
     notes: list[str] = field(default_factory=list)
@@ -105,13 +121,14 @@ class Row:
 
 
 def worst(statuses: list[str]) -> str:
-    """An exercise passes only when all its checks pass; otherwise it gets its worst status."""
+    """An exercise passes only when all its checks pass; otherwise it gets its worst
+    status."""
     return min(statuses, key=WORST_FIRST.index)
 
 
 def split_name(path: Path, chapters: list[str]) -> tuple[str, str | None]:
-    """``(student, chapter)`` from ``alice_01_linear_autoencoder.ipynb`` (or ``Copy of ...``,
-    ``... (1).ipynb``); chapter None when it names none."""
+    """``(student, chapter)`` from ``alice_01_linear_autoencoder.ipynb`` (or ``Copy of
+    ...``, ``... (1).ipynb``); chapter None when it names none."""
     match = DOWNLOADED.fullmatch(path.name)
     stem = match["stem"] if match else path.stem
     for chapter in chapters:
@@ -123,8 +140,8 @@ def split_name(path: Path, chapters: list[str]) -> tuple[str, str | None]:
 def pair_check_cells(
     submission, plan: list[CheckCell]
 ) -> list[tuple[CheckCell, int | None]]:
-    """Each teacher check cell with the submission's next check cell of the same exercise (None
-    where it lost it)."""
+    """Each teacher check cell with the submission's next check cell of the same
+    exercise (None where it lost it)."""
     found = defaultdict(deque)
     for index, exercise in check_cells(submission):
         found[exercise].append(index)
@@ -135,8 +152,8 @@ def pair_check_cells(
 
 
 def read_report(path: Path, cells: int) -> dict:
-    """The runner's report, read without trusting it: how far the run got, why it stopped, and
-    per cell an error's type and one capped line."""
+    """The runner's report, read without trusting it: how far the run got, why it
+    stopped, and per cell an error's type and one capped line."""
     report = {
         "ran": 0,
         "stopped": "the notebook's run ended without a report",
@@ -193,7 +210,8 @@ def new_run(sandbox: Sandbox | None = None, jobs: int = 1) -> Run:
 
 
 def default_sandbox() -> Sandbox:
-    """bubblewrap where it holds, else (a developer's machine) the notebook unconfined."""
+    """bubblewrap where it holds, else (a developer's machine) the notebook
+    unconfined."""
     sandbox = Sandbox("bwrap")
     folder = private_root()
     try:
@@ -210,7 +228,8 @@ def grade_notebook(
     plan: list[CheckCell] | None = None,
     run: Run | None = None,
 ) -> Result:
-    """Run ``submission`` (a notebook) in the sandbox and judge what its check cells hand over."""
+    """Run ``submission`` (a notebook) in the sandbox and judge what its check cells
+    hand over."""
     own_run = run is None
     run = run or new_run()
     plan = chapter_plan(teacher) if plan is None else plan
@@ -229,9 +248,8 @@ def grade_notebook(
                         inputs[check] = check.inputs(generator)
                         path = check.path(job / "handover", "inputs")
                         save_tensors(check.handed_in(inputs[check]), path)
-                        path.chmod(
-                            0o644
-                        )  # safetensors writes 0600: the sandbox reads it
+                        # safetensors writes 0600: the sandbox reads it
+                        path.chmod(0o644)
         paths = run.sandbox.paths(job)
         command = ["-m", "course_utils.teaching.harness"]
         command += [
@@ -257,7 +275,8 @@ def grade_notebook(
 
 
 def verdicts(pairs, report, answers: Path, inputs, run: Run, timeout: float) -> Result:
-    """The statuses, messages and notes of one notebook from its report and its answers."""
+    """The statuses, messages and notes of one notebook from its report and its
+    answers."""
     ran, stopped, errors = report["ran"], report["stopped"], report["errors"]
     checks = {index for _, index in pairs if index is not None}
     notes = []
@@ -317,7 +336,8 @@ def verdicts(pairs, report, answers: Path, inputs, run: Run, timeout: float) -> 
 def grade_file(
     path: Path, teacher, timeout: float = DEFAULT_TIMEOUT, **options
 ) -> Result:
-    """Grade one submitted file; whatever is wrong with it becomes its result, never an exception."""
+    """Grade one submitted file; whatever is wrong with it becomes its result, never an
+    exception."""
     exercises = exercise_ids(teacher)
     try:
         if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
@@ -357,11 +377,11 @@ def grade_folder(
     sandbox: bool = True,
     progress: bool = True,
 ) -> tuple[list[str], list[Row]]:
-    """Grade every ``*.ipynb`` in ``submissions_dir`` with ``jobs`` notebooks at a time (default:
-    the number of cores): the exercise columns and one row per student.
+    """Grade every ``*.ipynb`` in ``submissions_dir`` with ``jobs`` notebooks at a time
+    (default: the number of cores): the exercise columns and one row per student.
 
-    Raises RuntimeError, saying what to install, when the sandbox does not hold here (unless
-    ``sandbox`` is False: the notebooks then run unconfined).
+    Raises RuntimeError, saying what to install, when the sandbox does not hold here
+    (unless ``sandbox`` is False: the notebooks then run unconfined).
     """
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
@@ -414,13 +434,13 @@ def grade_named(submissions_dir, teachers, timeout, run, jobs, log, progress):
             ):  # a chapter's name, but no student's
                 example = f"STUDENT_{match['stem']}"
             row.notes.append(
-                f"{path.name}: the name should be STUDENT_<chapter>.ipynb with a chapter of the "
-                f"book, e.g. {example}.ipynb; not graded"
+                f"{path.name}: the name should be STUDENT_<chapter>.ipynb with a "
+                f"chapter of the book, e.g. {example}.ipynb; not graded"
             )
         elif (student, chapter) in seen:
             row.notes.append(
-                f"{path.name}: {seen[student, chapter]} is also {student}'s {chapter} and was "
-                f"graded instead; keep one file per chapter"
+                f"{path.name}: {seen[student, chapter]} is also {student}'s {chapter} "
+                "and was graded instead; keep one file per chapter"
             )
         else:
             seen[student, chapter] = path.name
@@ -472,7 +492,8 @@ def grade_named(submissions_dir, teachers, timeout, run, jobs, log, progress):
 
 
 def spreadsheet_safe(value) -> str:
-    """A CSV cell that no spreadsheet reads as a formula (a leading ``'`` where it would)."""
+    """A CSV cell that no spreadsheet reads as a formula (a leading ``'`` where it
+    would)."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -537,30 +558,35 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=default_jobs(),
         metavar="N",
-        help=f"notebooks graded at the same time (default: the number of cores, {default_jobs()})",
+        help="notebooks graded at the same time (default: the number of cores, "
+        f"{default_jobs()})",
     )
     parser.add_argument(
         "--feedback",
         metavar="DIR",
-        help="also write one Markdown file per student into DIR: status and message per exercise",
+        help="also write one Markdown file per student into DIR: status and message "
+        "per exercise",
     )
     parser.add_argument(
         "--memory",
         type=float,
         default=DEFAULT_MEMORY_GB,
         metavar="GB",
-        help=f"memory limit of each notebook, its processes together (default: {DEFAULT_MEMORY_GB})",
+        help="memory limit of each notebook, its processes together (default: "
+        f"{DEFAULT_MEMORY_GB})",
     )
     parser.add_argument(
         "--no-sandbox",
         action="store_true",
-        help="run the notebooks unconfined, without bubblewrap (only for notebooks you trust)",
+        help="run the notebooks unconfined, without bubblewrap (only for notebooks "
+        "you trust)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if not Path(args.submissions_dir).is_dir():
         parser.error(
-            f"SUBMISSIONS_DIR: {args.submissions_dir} is not a folder of submitted notebooks"
+            f"SUBMISSIONS_DIR: {args.submissions_dir} is not a folder of submitted "
+            "notebooks"
         )
     for name, value, unit in [
         ("--timeout", args.timeout, "seconds"),

@@ -1,16 +1,19 @@
-"""What runs inside the sandbox: the prepared notebook, executed top to bottom, and a small report.
+"""What runs inside the sandbox: the prepared notebook, executed top to bottom, and a
+small report.
 
     python -m course_utils.teaching.harness NOTEBOOK REPORT TIMEOUT LIMITS
 
-It sets the resource limits ``LIMITS`` (JSON, ``{"RLIMIT_CPU": seconds, ...}``) on itself (so on
-the kernel and everything the notebook starts), starts a kernel with this interpreter and runs
-every cell, within ``TIMEOUT`` seconds in all, keeping no output but each cell's first error. After
-each cell it rewrites ``REPORT`` (JSON): ``{"ran": cells finished, "stopped": null, "timeout" or
-"the kernel died", "errors": {cell index: [error type, message]}, "done": bool}``.
+It sets the resource limits ``LIMITS`` (JSON, ``{"RLIMIT_CPU": seconds, ...}``) on
+itself (so on the kernel and everything the notebook starts), starts a kernel with this
+interpreter and runs every cell, within ``TIMEOUT`` seconds in all, keeping no output
+but each cell's first error. After each cell it rewrites ``REPORT`` (JSON): ``{"ran":
+cells finished, "stopped": null, "timeout" or "the kernel died", "errors": {cell index:
+[error type, message]}, "done": bool}``.
 
-This process shares the sandbox with the submission's code, which may rewrite the report or kill
-it: the grader takes from the report only how far the run got and, per cell, an error's type and
-one capped line, and decides every grade from the answers its own process judges.
+This process shares the sandbox with the submission's code, which may rewrite the report
+or kill it: the grader takes from the report only how far the run got and, per cell, an
+error's type and one capped line, and decides every grade from the answers its own
+process judges.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class KernelManager(AsyncKernelManager):
 
 
 class ErrorsOnly(NotebookClient):
-    """Keeps no output (so nothing a notebook prints fills memory), only each cell's first error."""
+    """Keeps no output (so nothing a notebook prints fills memory), only each cell's
+    first error."""
 
     def __init__(self, nb, **kw):
         super().__init__(nb, **kw)

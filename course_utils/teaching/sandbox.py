@@ -1,21 +1,23 @@
-"""Where a submission runs: bubblewrap, as an unprivileged user, with limits on the whole notebook.
+"""Where a submission runs: bubblewrap, as an unprivileged user, with limits on the
+whole notebook.
 
 A job's folder (made by the grader, in its own private temporary folder) holds::
 
-    handover/            read-only in the sandbox (as /handover): notebook.ipynb, inputs/
-    handover/answers/    writable: the answers the check cells hand over
-    output/              writable: the runner's report (report.json)
-    home/                writable: the notebook's working folder and home
+    handover/          read-only in the sandbox (as /handover): notebook.ipynb, inputs/
+    handover/answers/  writable: the answers the check cells hand over
+    output/            writable: the runner's report (report.json)
+    home/              writable: the notebook's working folder and home
 
-:class:`Sandbox` runs :mod:`course_utils.teaching.harness` on it inside ``bwrap``: its own PID,
-network, IPC and UTS namespaces; read-only the system folders (``/usr``, ``/etc``, ...), the Python
-installation and virtual environment, this package and the data cache; its own ``/tmp``; nothing
-else of the file system. When the grader runs as root, every job runs as its own unprivileged
-user (``setpriv`` inside the namespaces, so no capability is left and file permissions hold) in
-its own cgroup that limits the memory (tmpfs files included) and the number of processes of the
-whole notebook, children included; otherwise (a non-root grader) memory is limited per process
-(``RLIMIT_AS``) only. Every process also gets ``RLIMIT_CPU`` (CPU seconds) and ``RLIMIT_FSIZE``
-(file size), and the grader kills the whole sandbox at its time limit.
+:class:`Sandbox` runs :mod:`course_utils.teaching.harness` on it inside ``bwrap``: its
+own PID, network, IPC and UTS namespaces; read-only the system folders (``/usr``,
+``/etc``, ...), the Python installation and virtual environment, this package and the
+data cache; its own ``/tmp``; nothing else of the file system. When the grader runs as
+root, every job runs as its own unprivileged user (``setpriv`` inside the namespaces, so
+no capability is left and file permissions hold) in its own cgroup that limits the
+memory (tmpfs files included) and the number of processes of the whole notebook,
+children included; otherwise (a non-root grader) memory is limited per process
+(``RLIMIT_AS``) only. Every process also gets ``RLIMIT_CPU`` (CPU seconds) and
+``RLIMIT_FSIZE`` (file size), and the grader kills the whole sandbox at its time limit.
 """
 
 from __future__ import annotations
@@ -30,29 +32,29 @@ import tempfile
 import time
 from pathlib import Path
 
-PACKAGE = (
-    Path(__file__).resolve().parent.parent
-)  # course_utils/, as the grader imported it
+# course_utils/, as the grader imported it
+PACKAGE = Path(__file__).resolve().parent.parent
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"]
 FIRST_UID = 61000  # job slot N runs as uid/gid FIRST_UID + N
 MAX_PROCESSES = 200  # tasks (processes and threads) of one notebook; a kernel uses ~40
 MAX_FILE_BYTES = 256 * 2**20
 INSTALL = (
     "grading needs bubblewrap (bwrap) to run each notebook in a sandbox: install it "
-    "(Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), or pass "
-    "--no-sandbox to run the notebooks unconfined (only for notebooks you trust)"
+    "(Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), or "
+    "pass --no-sandbox to run the notebooks unconfined (only for notebooks you trust)"
 )
 UNDEFENDED = (
     "--no-sandbox: the notebooks run as this user, with this user's files, network and "
-    "processes within reach; a notebook can read the teacher notebooks and other submissions, "
-    "change files (the package, the data cache, the CSV), and signal other processes. Use it "
-    "only for notebooks you trust."
+    "processes within reach; a notebook can read the teacher notebooks and other "
+    "submissions, change files (the package, the data cache, the CSV), and signal "
+    "other processes. Use it only for notebooks you trust."
 )
 
 
 def private_root() -> Path:
-    """A fresh folder only the grader can enter, on a tmpfs where there is one (``/dev/shm``):
-    there the files a notebook writes count towards its cgroup's memory limit."""
+    """A fresh folder only the grader can enter, on a tmpfs where there is one
+    (``/dev/shm``): there the files a notebook writes count towards its cgroup's memory
+    limit."""
     shm = Path("/dev/shm")
     where = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
     return Path(tempfile.mkdtemp(prefix="course-grader-", dir=where))
@@ -74,7 +76,8 @@ def python_folders() -> list[str]:
 
 
 def read_only_binds() -> list[tuple[str, str]]:
-    """``(source, destination)`` of every read-only bind, outermost first, none inside another."""
+    """``(source, destination)`` of every read-only bind, outermost first, none inside
+    another."""
     wanted = [p for p in SYSTEM if os.path.exists(p)]
     wanted += [p for p in python_folders() if os.path.isdir(p)] + [str(PACKAGE)]
     binds = []
@@ -107,7 +110,8 @@ def bwrap_arguments(job: Path, root: bool) -> list[str]:
     binds = read_only_binds()
     for source, destination in binds:
         for parent in reversed(Path(destination).parents):
-            # folders on the way get plain permissions (bwrap would copy e.g. /root's 0700)
+            # folders on the way get plain permissions (bwrap would copy e.g. /root's
+            # 0700)
             if str(parent) not in made:
                 made.add(str(parent))
                 args += ["--perms", "0755", "--dir", str(parent)]
@@ -120,7 +124,8 @@ def bwrap_arguments(job: Path, root: bool) -> list[str]:
 
 
 def environment(paths: dict[str, str]) -> dict[str, str]:
-    """The notebook's whole environment: nothing of the grader's but the course's settings."""
+    """The notebook's whole environment: nothing of the grader's but the course's
+    settings."""
     keep = ["COURSE_OFFLINE", "PYTHONHASHSEED", "TQDM_DISABLE", "LANG", "LC_ALL"]
     env = {key: os.environ[key] for key in keep if key in os.environ}
     home, tmp = paths["home"], paths["tmp"]
@@ -146,7 +151,8 @@ def environment(paths: dict[str, str]) -> dict[str, str]:
 
 
 def cgroup_parents() -> dict[str, Path]:
-    """Where this process may make cgroups limiting memory and processes (cgroup v1 or v2)."""
+    """Where this process may make cgroups limiting memory and processes (cgroup v1 or
+    v2)."""
     found = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
@@ -166,7 +172,8 @@ def cgroup_parents() -> dict[str, Path]:
 
 
 class Cgroup:
-    """One job's cgroups: memory (swap included) and number of tasks, for all it starts."""
+    """One job's cgroups: memory (swap included) and number of tasks, for all it
+    starts."""
 
     def __init__(self, name: str, memory: int):
         self.folders = []
@@ -216,7 +223,8 @@ class Cgroup:
 
 
 class Sandbox:
-    """Runs a job's notebook: in bubblewrap (``kind`` ``bwrap``) or unconfined (``none``)."""
+    """Runs a job's notebook: in bubblewrap (``kind`` ``bwrap``) or unconfined
+    (``none``)."""
 
     def __init__(self, kind: str = "bwrap", memory: int = 4 * 2**30):
         self.kind, self.memory = kind, memory
@@ -262,9 +270,8 @@ class Sandbox:
         for fonts in Path(os.path.expanduser("~/.cache/matplotlib")).glob(
             "fontlist*.json"
         ):
-            shutil.copy(
-                fonts, folder / "home" / ".matplotlib"
-            )  # saves a rebuild per notebook
+            # saves a rebuild per notebook
+            shutil.copy(fonts, folder / "home" / ".matplotlib")
         if uid is not None:
             for part in ["handover/answers", "output", "home", "home/.matplotlib"]:
                 os.chown(folder / part, uid, uid)
@@ -273,8 +280,8 @@ class Sandbox:
         return folder
 
     def run(self, job: Path, slot: int, timeout: float, command: list[str]) -> bool:
-        """Run ``command`` (an interpreter's arguments) in the job's sandbox, killing all of it
-        ``timeout`` seconds after the start; True when it was killed."""
+        """Run ``command`` (an interpreter's arguments) in the job's sandbox, killing
+        all of it ``timeout`` seconds after the start; True when it was killed."""
         paths = self.paths(job)
         uid = FIRST_UID + slot if self.root else None
         limits = {
@@ -302,8 +309,9 @@ class Sandbox:
             if self.cgroups:
                 cgroup = Cgroup(f"course-grader-{os.getpid()}-{job.name}", self.memory)
                 argv = cgroup.enter_command() + argv
-        # what the runner and bwrap print (never read into a grade: COURSE_GRADER_DEBUG=1
-        # shows its end on the grader's stderr, for the instructor)
+        # what the runner and bwrap print (never read into a grade:
+        # COURSE_GRADER_DEBUG=1 shows its end on the grader's stderr, for the
+        # instructor)
         with open(job / "sandbox.log", "wb") as log:
             process = subprocess.Popen(
                 argv,
@@ -326,8 +334,9 @@ class Sandbox:
         return killed
 
     def probe(self, folder: Path) -> str | None:
-        """Why this sandbox does not hold (None when it does): a file the grader just wrote
-        outside the sandbox, and ``/etc/shadow``, must be unreadable from inside."""
+        """Why this sandbox does not hold (None when it does): a file the grader just
+        wrote outside the sandbox, and ``/etc/shadow``, must be unreadable from
+        inside."""
         if self.kind == "none":
             return None
         if shutil.which("bwrap") is None:
@@ -351,15 +360,17 @@ class Sandbox:
         if report.is_file() and report.read_text() == "ok":
             return None
         return (
-            "the sandbox does not hold here (bubblewrap could not start a notebook, or a file "
-            "outside it was readable from inside): allow unprivileged user namespaces or run "
-            "the grader as root, or pass --no-sandbox (only for notebooks you trust)"
+            "the sandbox does not hold here (bubblewrap could not start a notebook, or "
+            "a file outside it was readable from inside): allow unprivileged user "
+            "namespaces or run the grader as root, or pass --no-sandbox (only for "
+            "notebooks you trust)"
         )
 
 
 def kill_tree(process: subprocess.Popen) -> None:
-    """Kill the process, its process group and what it started (a kernel in a session of its
-    own, unconfined); in bubblewrap, its end takes the whole PID namespace with it."""
+    """Kill the process, its process group and what it started (a kernel in a session of
+    its own, unconfined); in bubblewrap, its end takes the whole PID namespace with
+    it."""
     import psutil
 
     try:

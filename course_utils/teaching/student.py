@@ -1,10 +1,12 @@
-"""Student copies of the chapters: the solutions replaced by placeholders, instructor-only content removed.
+"""Student copies of the chapters: the solutions replaced by placeholders,
+instructor-only content removed.
 
-    python -m course_utils.teaching.student OUT_DIR [--book BOOK_DIR]      (``make student`` writes ``student/``)
+    python -m course_utils.teaching.student OUT_DIR [--book BOOK_DIR]
 
-writes ``OUT_DIR/NN_name.ipynb`` for every chapter: output-free notebooks, ready for Colab, whose
-``### BEGIN SOLUTION`` ... ``### END SOLUTION`` regions read ``# YOUR CODE HERE`` and raise
-NotImplementedError, and whose check cells say that they are the public checks.
+writes ``OUT_DIR/NN_name.ipynb`` for every chapter (``make student`` writes
+``student/``): output-free notebooks, ready for Colab, whose ``### BEGIN SOLUTION`` ...
+``### END SOLUTION`` regions read ``# YOUR CODE HERE`` and raise NotImplementedError,
+and whose check cells say that they are the public checks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from .exercises import (
     validate_exercises,
 )
 
+# The first cell of every student copy, in Markdown: its lines are the committed copies'
+# text, so they keep their length (rewrapping them would change every copy).
 STUDENT_NOTE = """\
 **Your copy of this chapter.** Each exercise has a cell that says `# YOUR CODE HERE`: replace
 that line and the `raise NotImplementedError(...)` below it with your answer (and write where a
@@ -42,7 +46,7 @@ by running the same checks at the tiny scale (`COURSE_TINY=1`).
 **To hand in**, keep the check cells as they are and download the notebook: in Colab,
 *File → Download → Download .ipynb* (in Jupyter, *File → Download*). Name the file
 `{submission}`, with your name in place of `YOURNAME`: the browser saves it under the
-chapter's name, or as `Copy of …` or `… (1).ipynb`, so rename it before you hand it in."""
+chapter's name, or as `Copy of …` or `… (1).ipynb`, so rename it before you hand it in."""  # noqa: E501
 
 
 def placeholder(cell, indent: str) -> list[str]:
@@ -51,12 +55,14 @@ def placeholder(cell, indent: str) -> list[str]:
         return [f"{indent}YOUR ANSWER HERE"]
     return [
         f"{indent}# YOUR CODE HERE",
-        f'{indent}raise NotImplementedError("{exercise_id(cell)}: write your solution here")',
+        f"{indent}raise NotImplementedError("
+        f'"{exercise_id(cell)}: write your solution here")',
     ]
 
 
 def remove_regions(cell, index: int) -> str:
-    """The cell's source with solution regions replaced by a placeholder and instructor regions dropped."""
+    """The cell's source with solution regions replaced by a placeholder and instructor
+    regions dropped."""
     ends = {BEGIN_SOLUTION: END_SOLUTION, BEGIN_INSTRUCTOR: END_INSTRUCTOR}
     kept, open_region = [], None
     for line in cell.source.splitlines():
@@ -64,7 +70,8 @@ def remove_regions(cell, index: int) -> str:
         if marker in ends:
             if open_region:
                 raise ValueError(
-                    f"notebook: {describe(cell, index)} opens {marker!r} inside {open_region!r}"
+                    f"notebook: {describe(cell, index)} opens {marker!r} inside "
+                    f"{open_region!r}"
                 )
             open_region = marker
             if marker == BEGIN_SOLUTION:
@@ -72,21 +79,23 @@ def remove_regions(cell, index: int) -> str:
         elif marker in ends.values():
             if open_region is None or ends[open_region] != marker:
                 raise ValueError(
-                    f"notebook: {describe(cell, index)} has {marker!r} without its BEGIN line"
+                    f"notebook: {describe(cell, index)} has {marker!r} without its "
+                    "BEGIN line"
                 )
             open_region = None
         elif open_region is None:
             kept.append(line)
     if open_region:
         raise ValueError(
-            f"notebook: {describe(cell, index)} opens {open_region!r} but never closes it "
-            f"with {ends[open_region]!r}"
+            f"notebook: {describe(cell, index)} opens {open_region!r} but never closes "
+            f"it with {ends[open_region]!r}"
         )
     return "\n".join(kept)
 
 
 def student_cell(cell, index: int):
-    """The student's version of one cell: regions removed, no outputs, check cells labelled."""
+    """The student's version of one cell: regions removed, no outputs, check cells
+    labelled."""
     cell = copy.deepcopy(cell)
     cell.source = remove_regions(cell, index)
     cell.metadata.pop("execution", None)
@@ -94,15 +103,16 @@ def student_cell(cell, index: int):
         cell.outputs, cell.execution_count = [], None
         if CHECK in tags(cell):
             cell.source = (
-                f"# Public check for {exercise_id(cell)}: run this cell to see whether your answer "
-                f"passes.\n{cell.source}"
+                f"# Public check for {exercise_id(cell)}: run this cell to see whether "
+                f"your answer passes.\n{cell.source}"
             )
     return cell
 
 
 def make_student_copy(notebook, chapter: str | None = None) -> nbformat.NotebookNode:
-    """A student copy of a teacher ``notebook`` (left unchanged); ``chapter`` (``01_linear_autoencoder``)
-    names the file to hand in. Raises ValueError, naming the cell, where the notebook breaks the convention."""
+    """A student copy of a teacher ``notebook`` (left unchanged); ``chapter``
+    (``01_linear_autoencoder``) names the file to hand in. Raises ValueError, naming the
+    cell, where the notebook breaks the convention."""
     validate_exercises(notebook)
     student = copy.deepcopy(notebook)
     # a copy is not paired with the book's .py source
@@ -129,7 +139,8 @@ def make_student_copy(notebook, chapter: str | None = None) -> nbformat.Notebook
 def write_student_copies(
     out_dir: Path | str, book_dir: Path | str | None = None
 ) -> list[Path]:
-    """Write the student copy of every chapter of ``book_dir`` into ``out_dir``; return their paths."""
+    """Write the student copy of every chapter of ``book_dir`` into ``out_dir``; return
+    their paths."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out_dir: {out_dir} exists and is not a folder")

@@ -1,11 +1,13 @@
-"""The checks the grader judges with, found by reading (never running) the teacher notebook.
+"""The checks the grader judges with, found by reading (never running) the teacher
+notebook.
 
-Each check cell of a teacher notebook calls one or more :class:`~course_utils.checks.Check`
-objects, imported from ``course_utils.checks`` in some cell of the notebook (``from
-course_utils.checks.linear_autoencoder import check_latent_2d``) or reached through the package
+Each check cell of a teacher notebook calls one or more
+:class:`~course_utils.checks.Check` objects, imported from ``course_utils.checks`` in
+some cell of the notebook (``from course_utils.checks.linear_autoencoder import
+check_latent_2d``) or reached through the package
 (``cu.checks.linear_autoencoder.check_latent_2d``). :func:`chapter_plan` finds them with
-:mod:`ast` and resolves them in this (the grader's) process; :func:`judge` loads what a notebook
-handed over and runs the check's ``judge`` on it.
+:mod:`ast` and resolves them in this (the grader's) process; :func:`judge` loads what a
+notebook handed over and runs the check's ``judge`` on it.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ PACKAGE = "course_utils"
 
 @dataclass
 class CheckCell:
-    """One check cell of a teacher notebook: its exercise, source and the checks it calls."""
+    """One check cell of a teacher notebook: its exercise, source and the checks it
+    calls."""
 
     exercise: str
     source: str
     checks: list[Check] = field(default_factory=list)
-    problem: str | None = (
-        None  # why the grader cannot judge this cell (no hand-over check)
-    )
+    # why the grader cannot judge this cell (no hand-over check)
+    problem: str | None = None
 
 
 def parsed_code(notebook):
@@ -53,8 +55,9 @@ def dotted(node) -> str | None:
 
 
 def imported_names(teacher) -> dict[str, str]:
-    """``{name in the notebook: dotted path it stands for}`` for the notebook's imports of
-    ``course_utils`` (``cu`` -> ``course_utils``, ``check_x`` -> ``course_utils.checks.m.check_x``)."""
+    """``{name in the notebook: dotted path it stands for}`` for the notebook's imports
+    of ``course_utils`` (``cu`` -> ``course_utils``, ``check_x`` ->
+    ``course_utils.checks.m.check_x``)."""
     names = {PACKAGE: PACKAGE}
     for tree in parsed_code(teacher):
         for node in ast.walk(tree):
@@ -74,7 +77,8 @@ def imported_names(teacher) -> dict[str, str]:
 
 
 def resolve(path: str):
-    """The object at ``course_utils....name``, imported here; None when there is none."""
+    """The object at ``course_utils....name``, imported here; None when there is
+    none."""
     parts = path.split(".")
     for split in range(len(parts), 0, -1):
         try:
@@ -113,8 +117,8 @@ def chapter_plan(teacher) -> list[CheckCell]:
         if not cell.checks:
             cell.problem = (
                 f"{exercise}: its check cell calls no hand-over check of "
-                f"course_utils.checks ({', '.join(called) or 'nothing'}), so the grader "
-                f"cannot judge it"
+                f"course_utils.checks ({', '.join(called) or 'nothing'}), so the "
+                "grader cannot judge it"
             )
         plan.append(cell)
     return plan
@@ -127,9 +131,10 @@ def first_line(text, limit: int = 300) -> str:
 
 
 def judge(check: Check, answers: Path, inputs: dict) -> tuple[str, str]:
-    """``(status, message)`` for the answer the notebook handed over for ``check``: ``pass``
-    (the check's summary), ``fail`` (its lesson), ``error`` (an unreadable answer, or a check
-    that could not judge it), or ``missing`` when there is no answer file."""
+    """``(status, message)`` for the answer the notebook handed over for ``check``:
+    ``pass`` (the check's summary), ``fail`` (its lesson), ``error`` (an unreadable
+    answer, or a check that could not judge it), or ``missing`` when there is no answer
+    file."""
     try:
         answer = load_answer(answers, Path(check.exercise, f"{check.name}.safetensors"))
     except FileNotFoundError:
