@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -148,24 +149,37 @@ def test_console_scripts_name_functions_that_exist():
 
 def test_course_grade_restarts_in_a_trusted_interpreter(monkeypatch):
     """``course-grade`` (the console script) runs what ``python -m course_utils.grade``
-    runs: the grader in an interpreter that reads no bytecode and adds no folder to
-    ``sys.path`` (tests/test_grading.py runs the command itself)."""
+    runs: the grader in an interpreter that reads bytecode only from its own cache and
+    adds no folder to ``sys.path`` (tests/test_grading.py runs the command itself)."""
     from course_utils import grade
 
     started = []
 
-    def execv(path, argv):
+    def execve(path, argv, environment):
         started.append(argv)
         raise SystemExit(0)
 
-    monkeypatch.setattr(grade.os, "execv", execv)
+    monkeypatch.setattr(grade.os, "execve", execve)
     monkeypatch.setattr(sys, "argv", ["course-grade", "submissions", "--jobs", "2"])
     with pytest.raises(SystemExit):
         grade.main()
+    cache = grade.bytecode_cache()
     assert started == [
-        [sys.executable, "-B", "-P", "-X", f"pycache_prefix={grade.NO_BYTECODE}"]
+        [sys.executable, "-P", "-X", f"pycache_prefix={cache}"]
         + ["-m", "course_utils.grade", "submissions", "--jobs", "2"]
     ]
+
+
+def test_the_graders_bytecode_cache_is_private(tmp_path, monkeypatch):
+    """The trusted interpreter reads bytecode only from a folder of its own (mode
+    0700); a folder that others could write is not used: no bytecode is read then."""
+    from course_utils import grade
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = Path(grade.bytecode_cache())
+    assert cache.is_relative_to(tmp_path) and cache.stat().st_mode & 0o777 == 0o700
+    cache.chmod(0o777)
+    assert grade.bytecode_cache() == grade.NO_BYTECODE
 
 
 def test_the_package_fits_the_page():

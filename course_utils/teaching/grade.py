@@ -56,6 +56,8 @@ from .feedback import write_feedback
 from .sandbox import FIRST_UID, UNDEFENDED, Sandbox, private_root
 from .trusted_checks import CheckCell, chapter_plan, first_line, judge
 
+HARNESS = Path(__file__).with_name("harness.py")
+
 # seconds per notebook; a chapter takes well under a minute at tiny
 DEFAULT_TIMEOUT = 120
 DEFAULT_MEMORY_GB = 4  # a chapter's kernel at the tiny scale holds about 1 GB
@@ -251,7 +253,9 @@ def grade_notebook(
                         # safetensors writes 0600: the sandbox reads it
                         path.chmod(0o644)
         paths = run.sandbox.paths(job)
-        command = ["-m", "course_utils.teaching.harness"]
+        # by its path, not with -m: importing course_utils would import torch and
+        # scikit-learn into the runner, seconds per notebook for nothing
+        command = [str(HARNESS)]
         command += [
             f"{paths['handover']}/notebook.ipynb",
             f"{paths['output']}/report.json",

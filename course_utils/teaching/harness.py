@@ -1,7 +1,10 @@
 """What runs inside the sandbox: the prepared notebook, executed top to bottom, and a
 small report.
 
-    python -m course_utils.teaching.harness NOTEBOOK REPORT TIMEOUT LIMITS
+    python -P course_utils/teaching/harness.py NOTEBOOK REPORT TIMEOUT LIMITS
+
+It is run by its path and imports only the standard library and the notebook client,
+never the course (whose package would import torch).
 
 It sets the resource limits ``LIMITS`` (JSON, ``{"RLIMIT_CPU": seconds, ...}``) on
 itself (so on the kernel and everything the notebook starts), starts a kernel with this
