@@ -24,7 +24,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import EDITIONS, NOTEBOOKS, ROOT, launch_links
+from helpers import EDITIONS, NOTEBOOKS, ROOT, launch_links
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Wide enough for the theme's sidebar and an 88-column code cell beside it (a 1366-pixel

@@ -8,7 +8,7 @@ import sys
 import tomllib
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 STUDENT_IMPORTS = """
 import sys
