@@ -54,9 +54,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The edit-test loop: tests/unit, claims, checks, teaching and book without the tests marked
-# slow (those that run notebooks: tests/conftest.py marks them and fails any other that does).
+# slow (those that run notebooks: tests/conftest.py marks them and fails any other that does),
+# on every core (a test file stays on one, so that its trained models are trained once).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadfile
 
 PARTS ?= data,tiny,quality,build,grading
 BENCH_ARGS ?=   # e.g. --threads 1 on a machine shared with other jobs

@@ -5,6 +5,7 @@ settings) is in tests/helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -42,36 +43,31 @@ def _refuse_to_grade(*args, **kwargs):
     )
 
 
+@contextlib.contextmanager
 def _notebooks_refused(item):
-    """For a test not marked slow (its fixtures' set-up, its run, its tear-down): no
-    Jupyter kernel, no sandboxed grading run."""
-    patch = pytest.MonkeyPatch()
-    if item.get_closest_marker("slow") is None:
+    """While a test not marked slow sets up its fixtures and runs: no Jupyter kernel, no
+    sandboxed grading run."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
         path = os.environ.get("JUPYTER_PATH")
         first = str(REFUSING_KERNELS)
         patch.setenv("JUPYTER_PATH", f"{first}{os.pathsep}{path}" if path else first)
-        patch.setattr(
-            "course_utils.teaching.sandbox.Sandbox.run", _refuse_to_grade, raising=True
-        )
-    return patch
+        patch.setattr("course_utils.teaching.sandbox.Sandbox.run", _refuse_to_grade)
+        yield
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    patch = _notebooks_refused(item)
-    try:
+    with _notebooks_refused(item):
         return (yield)
-    finally:
-        patch.undo()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    patch = _notebooks_refused(item)
-    try:
+    with _notebooks_refused(item):
         return (yield)
-    finally:
-        patch.undo()
 
 
 @pytest.fixture(scope="session")
