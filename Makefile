@@ -55,9 +55,9 @@ test: $(STAMP)
 
 # The edit-test loop: tests/unit, claims, checks, teaching and book without the tests marked
 # slow (those that run notebooks: tests/conftest.py marks them and fails any other that does),
-# on every core (a test file stays on one, so that its trained models are trained once).
+# one worker per core (-n auto), each on one thread; an idle worker takes tests off a busy one.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n auto --dist worksteal
 
 PARTS ?= data,tiny,quality,build,grading
 BENCH_ARGS ?=   # e.g. --threads 1 on a machine shared with other jobs
