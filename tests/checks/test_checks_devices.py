@@ -18,7 +18,7 @@ from course_utils.checks.super_resolution import (
     check_cifar_super_resolution,
     check_super_resolution_4x,
 )
-from course_utils.corruption import downscale, restoration_loss, salt_and_pepper
+from course_utils.corruption import RestorationLoss, downscale, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.metrics import psnr
 from course_utils.models.conv import ConvAutoencoder
@@ -88,7 +88,7 @@ def test_ex_4_1_on_another_device(monkeypatch, capsys):
         epochs=30,
         batch_size=8,
         lr=1e-2,
-        loss_fn=restoration_loss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
+        loss_fn=RestorationLoss(lambda x, g: salt_and_pepper(x, 0.2, generator=g)),
         progress=False,
     )
     denoiser = OnAnotherDevice(model.eval())

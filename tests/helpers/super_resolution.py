@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from course_utils.config import seed_everything
-from course_utils.corruption import downscale, restoration_loss
+from course_utils.corruption import RestorationLoss, downscale
 from course_utils.models.conv import SuperResolution
 from course_utils.training import fit
 
@@ -23,7 +23,7 @@ def train_4x(train, seed=0, schedule="onecycle", channels=8):
         batch_size=64,
         progress=False,
         schedule=schedule,
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 4)),
+        loss_fn=RestorationLoss(lambda x, g: downscale(x, 4)),
     )
     return model
 
@@ -46,6 +46,6 @@ def train_colour_2x():
         batch_size=32,
         progress=False,
         schedule="onecycle",
-        loss_fn=restoration_loss(lambda x, g: downscale(x, 2)),
+        loss_fn=RestorationLoss(lambda x, g: downscale(x, 2)),
     )
     return model.eval()
