@@ -10,12 +10,13 @@ EDITION ?= student
 # The settings of _config.yml's `course:` section that make needs.
 COURSE_SETTING = $$($(BIN)/python -c 'import sys, yaml; print(yaml.safe_load(open("_config.yml"))["course"][sys.argv[1]])' $(1))
 
-.PHONY: book test bench lint format student grade mutants clean help
+.PHONY: book test test-fast bench lint format student grade mutants clean help
 
 help:
 	@echo "make book     build the student edition of the HTML book into _build/student/html (executes every chapter)"
 	@echo "make book EDITION=teacher   the teacher edition (solutions shown) into _build/teacher/html"
 	@echo "make test     run the whole test suite (unit tests, notebooks under COURSE_TINY=1, book build)"
+	@echo "make test-fast   every test but the slow ones (notebook runs, book build, browser, grading runs)"
 	@echo "make bench    measure speed, chapter timings and quality into bench/results.md (PARTS=data,tiny,...)"
 	@echo "make lint     check formatting and lint (ruff) of the package, tests and chapters"
 	@echo "make format   reformat them with ruff"
@@ -52,6 +53,12 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The edit-test loop: tests/unit, claims, checks, teaching and book without the tests marked
+# slow (those that run notebooks: tests/conftest.py marks them and fails any other that does),
+# one worker per core (-n auto), each on one thread; an idle worker takes tests off a busy one.
+test-fast: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n auto --dist worksteal
+
 PARTS ?= data,tiny,quality,build,grading
 BENCH_ARGS ?=   # e.g. --threads 1 on a machine shared with other jobs
 bench: $(STAMP)
@@ -75,13 +82,13 @@ SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m course_utils.grade $(SUBMISSIONS) --out grades.csv
 
-# Every exercise's solution mutated (tests/mutation/mutate.py), each mutant run through the
-# exercise's checks at the tiny scale; fails on a surviving mutant not explained in
-# tests/mutation/equivalent.toml. CHAPTERS="book/01_linear_autoencoder.py ..." runs some only.
+# Every exercise's solution mutated (tests/checks/mutation/mutate.py), each mutant run through
+# the exercise's checks at the tiny scale; fails on a surviving mutant not explained in
+# tests/checks/mutation/equivalent.toml. CHAPTERS="book/01_linear_autoencoder.py ..." runs some only.
 CHAPTERS ?=
 mutants: $(STAMP)
 	COURSE_SCALE=tiny COURSE_OFFLINE=1 MPLBACKEND=Agg PYTHONPATH=$(CURDIR) \
-		$(BIN)/python tests/mutation/mutate.py $(CHAPTERS) --report _build/mutants.md
+		$(BIN)/python tests/checks/mutation/mutate.py $(CHAPTERS) --report _build/mutants.md
 
 clean:
 	rm -rf _build grades.csv

@@ -1,54 +1,96 @@
-"""Shared test set-up: a headless matplotlib, quick access to the repository's paths, and one
-tiny-scale build of each edition of the book that every test of the built pages shares."""
+"""Shared test set-up: a headless matplotlib, the `slow` marker of the tests that run
+notebooks (and the guard that no other test does), and one tiny-scale build of each edition
+of the book that every test of the built pages shares. What the groups import (paths,
+settings) is in tests/helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 import matplotlib
 import pytest
-import yaml
+from helpers import EDITIONS, ROOT
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
-NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+# A test is `slow` (left out of `make test-fast`) when it runs notebooks: it is marked so
+# by hand (`@pytest.mark.slow`), or it uses this fixture, directly or through another one
+# (the book build does), and is marked here.
+NOTEBOOK_FIXTURE = "notebook_env"
+# Every other test runs with this folder first on JUPYTER_PATH: its "python3" kernel (the
+# chapters' kernel) only says that the test should be marked slow and exits, so a kernel
+# started in the test's process or in a child that inherits its environment fails the test.
+REFUSING_KERNELS = Path(__file__).parent / "helpers" / "refusing_kernels"
 
 
-EDITIONS = ("student", "teacher")
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if NOTEBOOK_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
-def launch_links(chapter: str, edition: str = "teacher") -> dict[str, str]:
-    """Colab's and Binder's addresses of a chapter (``"01_linear_autoencoder"``) in an
-    edition, derived from _config.yml alone, where the repository's address is kept: the
-    teacher edition opens ``book/NN_name.ipynb``, the student edition the student copy in
-    the folder that ``course.student_copies`` names."""
-    repository = CONFIG["repository"]["url"].removesuffix("/")
-    branch = CONFIG["repository"].get("branch", "main")
-    owner_and_name = urlsplit(repository).path.strip("/")
-    folder = "book" if edition == "teacher" else CONFIG["course"]["student_copies"]
-    notebook = f"{folder.strip('/')}/{chapter}.ipynb"
-    colab = CONFIG["launch_buttons"]["colab_url"].removesuffix("/")
-    binder = CONFIG["launch_buttons"]["binderhub_url"].removesuffix("/")
-    return {
-        "colab": f"{colab}/github/{owner_and_name}/blob/{branch}/{notebook}",
-        "binder": f"{binder}/v2/gh/{owner_and_name}/{branch}?urlpath=tree/{notebook}",
-    }
+def _refuse_to_grade(*args, **kwargs):
+    raise RuntimeError(
+        "a test not marked slow ran a notebook in the grader's sandbox: mark it "
+        "@pytest.mark.slow or give it the notebook_env fixture (tests/conftest.py)"
+    )
 
 
-def tiny_env(**extra: str) -> dict[str, str]:
-    """The environment for running notebooks in tests: tiny scale, headless plotting."""
-    env = dict(os.environ, COURSE_TINY="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    env.update(extra)
-    return env
+@contextlib.contextmanager
+def _notebooks_refused(item):
+    """While a test not marked slow sets up its fixtures and runs: no Jupyter kernel, no
+    sandboxed grading run."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        path = os.environ.get("JUPYTER_PATH")
+        first = str(REFUSING_KERNELS)
+        patch.setenv("JUPYTER_PATH", f"{first}{os.pathsep}{path}" if path else first)
+        patch.setattr("course_utils.teaching.sandbox.Sandbox.run", _refuse_to_grade)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with _notebooks_refused(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with _notebooks_refused(item):
+        return (yield)
+
+
+@pytest.fixture(scope="session")
+def notebook_env():
+    """How a test builds the environment of the notebooks it runs (in a child process):
+    ``notebook_env(**extra)`` is the tiny scale and headless plotting, plus ``extra``.
+    Using this fixture marks a test slow."""
+
+    def tiny_env(**extra: str) -> dict[str, str]:
+        env = dict(os.environ, COURSE_TINY="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        env.update(extra)
+        return env
+
+    return tiny_env
+
+
+@pytest.fixture(scope="module")
+def offline():
+    """COURSE_OFFLINE=1 for a whole test module: MNIST comes from the bundled sample with
+    no download attempt (for the module's fixtures too, and for checks that load digits)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_OFFLINE", "1")
+        yield
 
 
 class Build(NamedTuple):
@@ -88,9 +130,9 @@ def without_node(folder: Path) -> tuple[dict[str, str], Path]:
 
 
 @pytest.fixture(scope="session")
-def built_editions(tmp_path_factory) -> dict[str, Build]:
+def built_editions(tmp_path_factory, notebook_env) -> dict[str, Build]:
     """Both editions of the book built at the tiny scale as a new user builds them: in a
-    fresh copy of the repository (tests/test_editions.py checks the node-call log) with
+    fresh copy of the repository (tests/book/test_editions.py checks the node-call log) with
     Node hidden, `make book` (the student edition, executing every chapter) and then
     `make book EDITION=teacher` (which reuses the executions). The copy uses this test
     run's Python environment as its .venv, so make installs nothing.
@@ -115,7 +157,7 @@ def built_editions(tmp_path_factory) -> dict[str, Build]:
     clone = fresh_copy(work / "course")
     (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     hidden, calls = without_node(work)
-    env = tiny_env(COURSE_OFFLINE="1", PYTHONPATH=str(clone), **hidden)
+    env = notebook_env(COURSE_OFFLINE="1", PYTHONPATH=str(clone), **hidden)
     # a build of its own: not the edition, nor the variables of a `make test` that runs it
     for name in ("COURSE_EDITION", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "EDITION"):
         env.pop(name, None)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from another_device import NO_FLOAT64, OnAnotherDevice
+from helpers.another_device import NO_FLOAT64, OnAnotherDevice
+from helpers.super_resolution import smooth_photos, train_4x, train_colour_2x
 from torch import nn
 
 from course_utils.artifacts import artifact_strength
@@ -20,21 +21,16 @@ from course_utils.checks.super_resolution import (
 from course_utils.corruption import RestorationLoss, downscale, salt_and_pepper
 from course_utils.data import load_mnist
 from course_utils.metrics import psnr
-from course_utils.models.conv import ConvAutoencoder, SuperResolution
+from course_utils.models.conv import ConvAutoencoder
 from course_utils.models.linear import LinearAutoencoder
 from course_utils.training import apply_in_batches, fit
 
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("COURSE_OFFLINE", "1")  # the judges draw test digits too
+pytestmark = pytest.mark.usefixtures("offline")  # the judges draw test digits too
 
 
 @pytest.fixture(scope="module")
-def data():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_OFFLINE", "1")
-        return load_mnist("train", limit=600), load_mnist("test", limit=200)
+def data(offline):
+    return load_mnist("train", limit=600), load_mnist("test", limit=200)
 
 
 def test_the_stand_in_catches_float64_before_the_cpu():
@@ -115,20 +111,7 @@ def test_ex_5_on_another_device(data, monkeypatch, capsys):
     from course_utils.data import ImageSet
 
     train, test = data
-    torch.manual_seed(0)
-    model = SuperResolution(factor=4, channels=8)
-    loss = RestorationLoss(lambda x, g: downscale(x, 4))
-    fit(
-        model,
-        train.images[:400],
-        epochs=20,
-        lr=1e-2,
-        batch_size=64,
-        progress=False,
-        loss_fn=loss,
-        schedule="onecycle",
-    )
-    wrapped = OnAnotherDevice(model)
+    wrapped = OnAnotherDevice(train_4x(train))
     noise_in = torch.rand(4, 1, 7, 7, generator=torch.Generator().manual_seed(0))
     check_super_resolution_4x(
         wrapped,
@@ -138,29 +121,11 @@ def test_ex_5_on_another_device(data, monkeypatch, capsys):
         test.images,
     )
 
-    def smooth(count, seed):  # stand-ins for CIFAR-10 photos
-        small = torch.rand(
-            count, 3, 8, 8, generator=torch.Generator().manual_seed(seed)
-        )
-        return torch.nn.functional.interpolate(small, size=32, mode="bilinear")
-
-    photos = smooth(4, 0)
+    photos = smooth_photos(4, 0)
     monkeypatch.setattr(
         super_resolution, "load_cifar10", lambda *a, **k: ImageSet(photos, None)
     )
-    torch.manual_seed(0)
-    colour_model = SuperResolution(factor=2, channels=4, image_channels=3)
-    fit(
-        colour_model,
-        smooth(256, 1),
-        epochs=20,
-        lr=1e-2,
-        batch_size=32,
-        progress=False,
-        schedule="onecycle",
-        loss_fn=RestorationLoss(lambda x, g: downscale(x, 2)),
-    )
-    colour = OnAnotherDevice(colour_model.eval())
+    colour = OnAnotherDevice(train_colour_2x())
     sr = apply_in_batches(colour, downscale(photos, 2))
     check_cifar_super_resolution(
         colour,

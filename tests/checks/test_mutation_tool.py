@@ -1,4 +1,4 @@
-"""The mutation tool itself (tests/mutation/mutate.py) on a toy chapter: its operators make the
+"""The mutation tool itself (tests/checks/mutation/mutate.py) on a toy chapter: its operators make the
 mutants they should, and the fork runner tells killed from surviving ones (and times out loops).
 The full run over the book is `make mutants`."""
 
@@ -132,7 +132,9 @@ def test_a_mutant_that_loops_is_killed_by_the_time_limit(tmp_path, monkeypatch):
 
 def test_the_equivalent_mutants_file_is_valid():
     entries = mutate.load_explanations()
-    assert entries, "tests/mutation/equivalent.toml lists the explained survivors"
+    assert entries, (
+        "tests/checks/mutation/equivalent.toml lists the explained survivors"
+    )
     for entry in entries:
         assert ("mutant" in entry) != ("match" in entry), entry
 

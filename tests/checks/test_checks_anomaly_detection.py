@@ -29,11 +29,7 @@ from course_utils.training import fit
 NORMAL = 3
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offline():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_OFFLINE", "1")
-        yield
+pytestmark = pytest.mark.usefixtures("offline")  # the bundled sample: no download
 
 
 def detector(images, epochs=8, channels=(8, 16)):

@@ -13,7 +13,7 @@ limit, and *survives* when every check passes. A survivor must be listed in ``eq
 change: a print, a plot) or ``correct`` (it changes, but it is still a right answer: a learning
 rate x2). Anything else is an unexplained survivor, and the run fails.
 
-    COURSE_TINY=1 COURSE_OFFLINE=1 python tests/mutation/mutate.py [book/01_linear_autoencoder.py ...]
+    COURSE_TINY=1 COURSE_OFFLINE=1 python tests/checks/mutation/mutate.py [book/01_linear_autoencoder.py ...]
         [--only ex-1.1] [--jobs 2] [--timeout 120] [--report _build/mutants.md]
 
 ``make mutants`` runs it on every chapter.
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[2]  # tests/checks/mutation/ is three folders down
 EQUIVALENT = HERE / "equivalent.toml"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 

@@ -10,7 +10,7 @@ import tomllib
 import jupytext
 import pytest
 import yaml
-from conftest import BOOK, NOTEBOOKS, ROOT
+from helpers import BOOK, NOTEBOOKS, ROOT
 
 SOURCES = sorted(BOOK.glob("[0-9][0-9]_*.py"))
 

@@ -7,7 +7,7 @@ import copy
 
 import nbformat
 import pytest
-from conftest import CONFIG, NOTEBOOKS, ROOT
+from helpers import CONFIG, NOTEBOOKS, ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_utils.teaching.exercises import (
@@ -172,6 +172,7 @@ def test_chapter_follows_the_exercise_convention(chapter):
     )
 
 
+@pytest.mark.slow  # runs every chapter's student copy in the grader's sandbox
 @pytest.mark.parametrize("chapter", NOTEBOOKS, ids=lambda path: path.stem)
 def test_an_untouched_student_copy_passes_no_check(chapter, monkeypatch):
     """Run the student copy as the grader would (COURSE_TINY=1, its own kernel).

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import NOTEBOOKS, ROOT, tiny_env
+from helpers import NOTEBOOKS, ROOT
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_under_nbval(notebook):
+def test_notebook_runs_under_nbval(notebook, notebook_env):
     command = [
         sys.executable,
         "-m",
@@ -24,7 +24,12 @@ def test_notebook_runs_under_nbval(notebook):
         str(notebook.relative_to(ROOT)),
     ]
     result = subprocess.run(
-        command, cwd=ROOT, env=tiny_env(), capture_output=True, text=True, timeout=900
+        command,
+        cwd=ROOT,
+        env=notebook_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, (
         f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"

@@ -27,7 +27,7 @@ import grading_attacks as attacks
 import nbformat
 import psutil
 import pytest
-from conftest import BOOK, ROOT, tiny_env
+from helpers import BOOK, ROOT
 from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
 
 from course_utils.teaching.exercises import (
@@ -250,7 +250,7 @@ def grade(root, submissions, out, env, *extra):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, notebook_env):
     """The attack folder graded once, then the teacher's notebook alone in a second run."""
     attacks.require_sandbox()
     root = tmp_path_factory.mktemp("tricks")
@@ -293,7 +293,7 @@ def graded(tmp_path_factory):
     again.mkdir()
     shutil.copy(ann, again / ann.name)
     before = tree(root, BOOK)
-    env = tiny_env(
+    env = notebook_env(
         COURSE_OFFLINE="1", PYTHONPATH=str(package), COURSE_DATA_DIR=str(data)
     )
     started = time.monotonic()

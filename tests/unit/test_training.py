@@ -18,16 +18,8 @@ from course_utils.training import (
 
 
 @pytest.fixture(scope="module")
-def digits():
-    import os
-
-    os.environ["COURSE_OFFLINE"] = "1"
-    try:
-        return load_mnist("train", limit=512).images, load_mnist(
-            "test", limit=256
-        ).images
-    finally:
-        del os.environ["COURSE_OFFLINE"]
+def digits(offline):
+    return load_mnist("train", limit=512).images, load_mnist("test", limit=256).images
 
 
 def _train(train, test, seed=0, epochs=3):

@@ -21,7 +21,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import BOOK, ROOT
+from helpers import BOOK, ROOT
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -33,6 +33,7 @@ from mnist_standin import write_standin  # noqa: E402
 STANDIN_SIZES = {"train": 2_000, "t10k": 500}
 CELL_TIMEOUT_S = 1_800
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+pytestmark = pytest.mark.slow  # runs every chapter
 LOAD_LINE = re.compile(
     r"MNIST (?P<split>train|test): (?P<count>[\d,]+) images(?P<each> \([\d,]+ of each "
     r"digit\))? from (?P<source>.*)"

@@ -3,6 +3,7 @@ only when CIFAR-10 really cannot be loaded."""
 
 import pytest
 import torch
+from helpers.super_resolution import smooth_photos, train_4x, train_colour_2x
 
 import course_utils.checks.super_resolution as super_resolution
 from course_utils.baselines import upsample
@@ -12,46 +13,24 @@ from course_utils.checks.super_resolution import (
     check_super_resolution_4x,
 )
 from course_utils.config import seed_everything
-from course_utils.corruption import RestorationLoss, downscale
+from course_utils.corruption import downscale
 from course_utils.data import DataUnavailable, ImageSet, load_mnist
 from course_utils.metrics import psnr
 from course_utils.models.conv import SuperResolution
-from course_utils.training import apply_in_batches, fit
+from course_utils.training import apply_in_batches
 
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("COURSE_OFFLINE", "1")  # the judge draws test digits too
-
-
-def _train_4x(train, seed=0, schedule="onecycle", channels=8):
-    """Trained as the chapter's tiny scale does: 400 digits, 20 epochs."""
-    seed_everything(seed)
-    model = SuperResolution(factor=4, channels=channels)
-    fit(
-        model,
-        train.images[:400],
-        epochs=20,
-        lr=1e-2,
-        batch_size=64,
-        progress=False,
-        schedule=schedule,
-        loss_fn=RestorationLoss(lambda x, g: downscale(x, 4)),
-    )
-    return model
+pytestmark = pytest.mark.usefixtures("offline")  # the judge draws test digits too
 
 
 @pytest.fixture(scope="module")
-def data():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_OFFLINE", "1")  # the bundled sample: no download attempt
-        return load_mnist("train", limit=1000), load_mnist("test", limit=100)
+def data(offline):
+    return load_mnist("train", limit=1000), load_mnist("test", limit=100)
 
 
 @pytest.fixture(scope="module")
 def answer_4x(data):
     train, test = data
-    model = _train_4x(train)
+    model = train_4x(train)
     noise_in = torch.rand(5, 1, 7, 7, generator=torch.Generator().manual_seed(0))
     return (
         model,
@@ -77,61 +56,22 @@ def test_wrong_4x_answers_fail_with_a_hint(data, answer_4x):
     _, test = data
     model, sr, noise_in, noise_out = answer_4x
     check = check_super_resolution_4x
-    _fails(
-        check,
-        "shape",
-        model,
-        downscale(test.images, 4),
-        noise_in,
-        noise_out,
-        test.images,
-    )
-    _fails(
-        check,
-        "not what your model",
-        model,
-        torch.full_like(sr, 0.13),
-        noise_in,
-        noise_out,
-        test.images,
-    )
-    _fails(
-        check,
-        "not what your model",
-        model,
-        upsample(downscale(test.images, 4), 4),
-        noise_in,
-        noise_out,
-        test.images,
-    )
-    # the right outputs in the wrong order
-    _fails(
-        check,
-        "not what your model",
-        model,
-        sr.flip(0),
-        noise_in,
-        noise_out,
-        test.images,
-    )
-    _fails(
-        check,
-        "noise",
-        model,
-        sr,
-        torch.full_like(noise_in, 0.5),
-        noise_out,
-        test.images,
-    )
-    _fails(
-        check,
-        "noise_out",
-        model,
-        sr,
-        noise_in,
-        torch.zeros_like(noise_out),
-        test.images,
-    )
+    wrong = [  # what the check should say, and the wrong sr, noise_in and noise_out
+        ("shape", downscale(test.images, 4), noise_in, noise_out),
+        ("not what your model", torch.full_like(sr, 0.13), noise_in, noise_out),
+        (
+            "not what your model",
+            upsample(downscale(test.images, 4), 4),
+            noise_in,
+            noise_out,
+        ),
+        # the right outputs in the wrong order
+        ("not what your model", sr.flip(0), noise_in, noise_out),
+        ("noise", sr, torch.full_like(noise_in, 0.5), noise_out),
+        ("noise_out", sr, noise_in, torch.zeros_like(noise_out)),
+    ]
+    for match, outputs, noise, noise_outputs in wrong:
+        _fails(check, match, model, outputs, noise, noise_outputs, test.images)
 
 
 @pytest.mark.parametrize("scale", ["tiny", "book"])
@@ -153,16 +93,10 @@ def test_an_untrained_4x_model_fails_at_every_scale(data, monkeypatch, scale):
     )
 
 
-def _smooth_photos(count, seed):
-    """Stand-ins for CIFAR-10: smooth colour images (random 8 x 8 ones, upsampled)."""
-    small = torch.rand(count, 3, 8, 8, generator=torch.Generator().manual_seed(seed))
-    return torch.nn.functional.interpolate(small, size=32, mode="bilinear")
-
-
 @pytest.fixture
 def photos(monkeypatch):
     """Six test photos; the check loads them as CIFAR-10's test set."""
-    test = _smooth_photos(6, 0)
+    test = smooth_photos(6, 0)
     monkeypatch.setattr(
         super_resolution,
         "load_cifar10",
@@ -176,19 +110,7 @@ def photos(monkeypatch):
 @pytest.fixture(scope="module")
 def cifar_model():
     """A 2x colour model trained on other smooth photos: it beats nearest upsampling."""
-    seed_everything(0)
-    model = SuperResolution(factor=2, channels=4, image_channels=3)
-    fit(
-        model,
-        _smooth_photos(256, 1),
-        epochs=20,
-        lr=1e-2,
-        batch_size=32,
-        progress=False,
-        schedule="onecycle",
-        loss_fn=RestorationLoss(lambda x, g: downscale(x, 2)),
-    )
-    return model.eval()
+    return train_colour_2x()
 
 
 def cifar_answer(model, clean):
@@ -308,7 +230,7 @@ def test_right_4x_answers_written_differently_pass(data, answer_4x, capsys):
     check_super_resolution_4x(model, sr.double(), noise_in, noise_out, test.images)
     # another seed, a constant learning rate, more channels
     train, _ = data
-    other = _train_4x(train, seed=1, schedule=None, channels=12).eval()
+    other = train_4x(train, seed=1, schedule=None, channels=12).eval()
     small = downscale(test.images, 4)
     check_super_resolution_4x(
         other, other(small).detach(), noise_in, other(noise_in).detach(), test.images

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from another_device import OnAnotherDevice
+from helpers.another_device import OnAnotherDevice
 from torch import nn
 
 from course_utils.arithmetic import conv_matrix

@@ -3,7 +3,6 @@ wrong answers a student could hand in, each with a message that teaches. The jud
 only: what the student's function or model gives on the inputs the judge draws."""
 
 import copy
-import os
 
 import pytest
 import torch
@@ -23,11 +22,7 @@ from course_utils.training import fit
 LATENT, EPOCHS = 8, 6
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offline():
-    os.environ["COURSE_OFFLINE"] = "1"  # the bundled sample: no download attempt
-    yield
-    del os.environ["COURSE_OFFLINE"]
+pytestmark = pytest.mark.usefixtures("offline")  # the bundled sample: no download
 
 
 @pytest.fixture(scope="module")

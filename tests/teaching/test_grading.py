@@ -19,8 +19,8 @@ import time
 import nbformat
 import pytest
 import torch
-from conftest import BOOK, ROOT, tiny_env
 from grading_attacks import require_sandbox
+from helpers import BOOK, ROOT
 from safetensors.torch import save_file
 
 from course_utils.checks.linear_autoencoder import check_latent_2d
@@ -265,7 +265,7 @@ def chapter_1_submissions(tmp_path_factory):
     return folder
 
 
-def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
+def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path, notebook_env):
     require_sandbox()
     out = tmp_path / "grades.csv"
     command = [sys.executable, "-m", "course_utils.grade", str(chapter_1_submissions)]
@@ -275,7 +275,7 @@ def test_the_grader_command_on_chapter_1(chapter_1_submissions, tmp_path):
     result = subprocess.run(
         command,
         cwd=tmp_path,
-        env=tiny_env(COURSE_OFFLINE="1"),
+        env=notebook_env(COURSE_OFFLINE="1"),
         capture_output=True,
         text=True,
         timeout=900,

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import EDITIONS, NOTEBOOKS, launch_links
+from helpers import EDITIONS, NOTEBOOKS, launch_links
 
 
 def test_build_executes_every_chapter_once(built_editions):

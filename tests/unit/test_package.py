@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 # What a chapter imports, in a fresh interpreter: the package (its first line: which of
 # the checks, the instructors' tools and the grader's command that brought in), then the

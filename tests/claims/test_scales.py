@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import BOOK, ROOT
+from helpers import BOOK, ROOT
 
 import course_utils.data as data
 

@@ -3,7 +3,7 @@
 import importlib.util
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 _spec = importlib.util.spec_from_file_location(
     "course_bench", ROOT / "bench" / "run.py"

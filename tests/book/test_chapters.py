@@ -12,7 +12,7 @@ import re
 
 import jupytext
 import pytest
-from conftest import BOOK
+from helpers import BOOK
 
 import course_utils
 

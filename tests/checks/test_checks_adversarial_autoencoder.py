@@ -29,11 +29,9 @@ def in_place_sampler(n):  # another one
     return torch.empty(n, 2).uniform_(-4, 4)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offline():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_OFFLINE", "1")  # the bundled sample: no download attempt
-        yield
+pytestmark = pytest.mark.usefixtures(
+    "offline"
+)  # the bundled sample: no download attempt
 
 
 @pytest.fixture(scope="module")

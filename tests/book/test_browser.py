@@ -24,7 +24,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import EDITIONS, NOTEBOOKS, ROOT, launch_links
+from helpers import EDITIONS, NOTEBOOKS, ROOT, launch_links
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # A 1280-pixel-wide window, the narrowest at which the theme shows both sidebars: every

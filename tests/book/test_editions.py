@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import BOOK, CONFIG, EDITIONS, NOTEBOOKS, ROOT
+from helpers import BOOK, CONFIG, EDITIONS, NOTEBOOKS, ROOT
 
 from course_utils.teaching.exercises import (
     BEGIN_SOLUTION,
