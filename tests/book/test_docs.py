@@ -81,7 +81,8 @@ def test_every_relative_link_resolves(document):
     text = FENCE.sub("", document.read_text(encoding="utf-8"))
     broken = []
     for target in LINK.findall(CODE.sub("", text)):
-        if re.match(r"[a-z]+:", target):  # https:, mailto:
+        # https:, mailto: and the like lead outside the repository
+        if re.match(r"[a-z]+:", target):
             continue
         path, _, anchor = target.partition("#")
         linked = (document.parent / path).resolve() if path else document
@@ -171,6 +172,8 @@ def test_the_template_loads_its_data_at_the_top_level():
     assert "cu.config.by_scale(" in TEMPLATE.read_text()
 
 
+# it runs a notebook: left out of `make test-fast`
+@pytest.mark.slow
 def test_the_template_runs_at_the_tiny_scale(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
