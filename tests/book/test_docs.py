@@ -18,7 +18,6 @@ import inspect
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import jupytext
@@ -37,6 +36,16 @@ CODE = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 # a bare file name worth checking (``test_sync.py``); examples carry placeholders
 BARE_FILE = re.compile(r"[\w.-]+\.(?:py|toml|yml|md|ipynb)")
+TOP_FOLDERS = {
+    "book",
+    "course_utils",
+    "tests",
+    "bench",
+    "docs",
+    "student",
+    ".ci",
+    ".github",
+}
 PLACEHOLDERS = re.compile(r"NN|STUDENT|YOURNAME|OWNER|alice|<|\*|…|\.\.\.")
 
 
@@ -50,14 +59,12 @@ def _test_module(name: str):
 
 
 def _files() -> set[str]:
-    """The repository's files as a fresh clone has them (tracked, or new and not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return {name for name in listed.split("\0") if name and (ROOT / name).exists()}
+    """The repository's files, relative to it (the folders a fresh clone has, not .venv or
+    _build)."""
+    folders = [path for path in ROOT.iterdir() if path.name in TOP_FOLDERS]
+    found = {path for folder in folders for path in folder.rglob("*") if path.is_file()}
+    found |= {path for path in ROOT.iterdir() if path.is_file()}
+    return {str(path.relative_to(ROOT)) for path in found}
 
 
 def _slug(heading: str) -> str:
