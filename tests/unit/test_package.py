@@ -150,7 +150,7 @@ def test_console_scripts_name_functions_that_exist():
 def test_course_grade_restarts_in_a_trusted_interpreter(monkeypatch):
     """``course-grade`` (the console script) runs what ``python -m course_utils.grade``
     runs: the grader in an interpreter that reads bytecode only from its own cache and
-    adds no folder to ``sys.path`` (tests/test_grading.py runs the command itself)."""
+    adds no folder to ``sys.path`` (tests/teaching/test_grading.py runs the command itself)."""
     from course_utils import grade
 
     started = []
@@ -184,7 +184,7 @@ def test_the_graders_bytecode_cache_is_private(tmp_path, monkeypatch):
 
 def test_the_package_fits_the_page():
     """Every line of course_utils, docstrings and comments included, fits the 88 columns
-    of the book's code cells (tests/test_browser.py checks that they show 88)."""
+    of the book's code cells (tests/book/test_browser.py checks that they show 88)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["tool"]["ruff"]["line-length"] == 88
     # --isolated: pyproject's exemptions do not apply (noqa comments still do)
