@@ -15,8 +15,8 @@ extra) and the argument checks that the modules use (:mod:`course_utils.validati
 Importing the package imports every module, and with them torch, torchvision,
 matplotlib, scipy and scikit-learn, once per kernel: the first three are what a
 chapter's first cells import anyway; scipy and scikit-learn (for :mod:`anomaly` and
-:mod:`baselines`) add about a second. tests/unit/test_package.py keeps the instructors' tools
-out of it.
+:mod:`baselines`) add about a second. tests/unit/test_package.py keeps the
+instructors' tools out of it.
 """
 
 from importlib.metadata import PackageNotFoundError, version
