@@ -29,9 +29,9 @@ def in_place_sampler(n):  # another one
     return torch.empty(n, 2).uniform_(-4, 4)
 
 
-pytestmark = pytest.mark.usefixtures(
-    "offline"
-)  # the bundled sample: no download attempt
+# the bundled sample: no download attempt; slow: the tests train adversarial
+# autoencoders, about a minute of CPU in all (more than `make test-fast` may take)
+pytestmark = [pytest.mark.usefixtures("offline"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
