@@ -139,6 +139,13 @@ def test_the_template_is_not_a_chapter():
     assert "_template" not in (ROOT / "_toc.yml").read_text()
 
 
+def test_the_template_is_paired_like_a_chapter():
+    """A new chapter copies both files: the .ipynb is in sync and holds no outputs."""
+    sync = _test_module("test_sync")
+    sync.test_pair_in_sync(TEMPLATE)
+    sync.test_notebook_is_committed_without_outputs(TEMPLATE.with_suffix(".ipynb"))
+
+
 @pytest.mark.parametrize("structure_test", _structure_tests(), ids=lambda f: f.__name__)
 def test_the_template_has_a_chapters_structure(structure_test, tmp_path):
     # the tests read the chapter's number from its file name, as for book/NN_name.py
