@@ -42,6 +42,12 @@ MAX_SHARE_OF_PLAIN = 1 / 3
 # ... and than N(0, I) itself, MMD² 0.12: the bar 0.022 sits between the right answers
 # (at most 0.015 measured) and the lesson's `aae` (at least 0.030); see the docstring
 MAX_SHARE_OF_GAUSSIAN = 0.18
+# The bars above were measured at these scales. At the full scale on the real MNIST
+# (60,000 digits, 50 epochs) the exercise's recipe itself fails: the discriminator wins
+# (accuracy 1.00) and the solution's codes came out no closer to the square than the
+# plain autoencoder's (MMD² 0.19 against 0.21; bench/results.md), so there the check
+# cannot tell a right answer from a wrong one, and says so instead of judging.
+VALIDATED_AT = ("tiny", "book")
 
 
 def square_reference(n: int = 2_000) -> torch.Tensor:
@@ -118,6 +124,19 @@ def _check_samples(ex: str, samples: torch.Tensor) -> None:
     )
 
 
+def _not_validated_at(scale: str) -> str | None:
+    """Why this check does not judge at ``scale``, or None where it does."""
+    if scale in VALIDATED_AT:
+        return None
+    return (
+        f"its bars were measured at the {' and '.join(VALIDATED_AT)} scales, not at "
+        f"the {scale} "
+        "scale, where the exercise's recipe itself was measured to fail (the "
+        "discriminator wins and the codes stay as far from the square as a plain "
+        "autoencoder's). Run the chapter at the book scale to have it checked."
+    )
+
+
 def judge_square_prior(answer, inputs) -> str:
     ex = "ex-7.1"
     images = inputs["images"]
@@ -190,7 +209,12 @@ def judge_square_prior(answer, inputs) -> str:
     )
 
 
-@check("ex-7.1", judge=judge_square_prior, draw_inputs=draw_inputs)
+@check(
+    "ex-7.1",
+    judge=judge_square_prior,
+    draw_inputs=draw_inputs,
+    unavailable=_not_validated_at,
+)
 def check_square_prior(sample_square, model, *, inputs):
     """ex-7.1: ``sample_square(n)`` samples the uniform square [-4, 4]², and ``model``
     is the adversarial autoencoder trained with it. Hands over two draws of the sampler

@@ -28,8 +28,8 @@ JUDGED = 100  # Fashion-MNIST images, and as many MNIST digits, the judge draws
 KEYS = ("clean", "noisy", "denoised", "psnr_noisy", "psnr_median", "psnr_denoised")
 
 
-def _fashion_unavailable_reason() -> str | None:
-    """Why Fashion-MNIST cannot be loaded here, or None when it can."""
+def _fashion_unavailable_reason(scale: str) -> str | None:
+    """Why Fashion-MNIST cannot be loaded here, or None when it can (at any scale)."""
     try:
         load_fashion_mnist("test", limit=1)
     except DataUnavailable as error:

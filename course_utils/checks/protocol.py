@@ -48,9 +48,11 @@ class Check:
     hand_over: Callable[..., Tensors]
     judge: Callable[[Tensors, Tensors], str]
     draw_inputs: Callable[[torch.Generator], Tensors] | None = None
-    # Why the check cannot run here (e.g. its data set cannot be downloaded), or None.
+    # Why the check cannot judge here, given the scale the notebook ran at (e.g. its
+    # data set cannot be downloaded, or its bars were not measured at that scale), or
+    # None.
     # Decided by the judging side: a notebook cannot declare itself skipped.
-    unavailable: Callable[[], str | None] | None = None
+    unavailable: Callable[[str], str | None] | None = None
     # Drawn inputs only the judge sees (e.g. the labels of the drawn digits): never
     # handed to ``hand_over``, in the grader's sandbox or in a self-check.
     private: tuple[str, ...] = ()
@@ -63,13 +65,14 @@ class Check:
         return {k: v for k, v in inputs.items() if k not in self.private}
 
     def __call__(self, *args, **kwargs) -> None:
+        from ..config import scale
         from . import passed, skipped
 
         folder = os.environ.get(HANDOVER_DIR)
         if folder:
             inputs = load_tensors(self.path(folder, "inputs"))
         else:
-            reason = self.unavailable() if self.unavailable else None
+            reason = self.unavailable(scale()) if self.unavailable else None
             if reason:
                 skipped(self.exercise, reason)
                 return
@@ -90,7 +93,7 @@ def check(
     *,
     judge: Callable[[Tensors, Tensors], str],
     draw_inputs: Callable[[torch.Generator], Tensors] | None = None,
-    unavailable: Callable[[], str | None] | None = None,
+    unavailable: Callable[[str], str | None] | None = None,
     private: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Tensors]], Check]:
     """Decorator: the decorated function is the check's ``hand_over``; its name, the

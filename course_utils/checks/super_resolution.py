@@ -189,7 +189,8 @@ def check_super_resolution_4x(
     }
 
 
-def _cifar_unavailable() -> str | None:
+def _cifar_unavailable(scale: str) -> str | None:
+    """Why CIFAR-10 cannot be loaded here, or None when it can (at any scale)."""
     try:
         load_cifar10("test", limit=1)
     except DataUnavailable as error:

@@ -53,7 +53,7 @@ from ..checks.protocol import open_inside, save_tensors
 from ..tables import format_table
 from .exercises import chapter_notebooks, check_cells, exercise_ids, read_notebook
 from .feedback import write_feedback
-from .sandbox import FIRST_UID, UNDEFENDED, Sandbox, private_root
+from .sandbox import FIRST_UID, NOTEBOOK_SCALE, UNDEFENDED, Sandbox, private_root
 from .trusted_checks import CheckCell, chapter_plan, first_line, judge
 
 HARNESS = Path(__file__).with_name("harness.py")
@@ -199,8 +199,12 @@ class Run:
     unavailable: dict = field(default_factory=dict)
 
     def skip_reason(self, check) -> str | None:
+        # asked at the scale the notebooks ran at (a check may judge at some scales
+        # only), not at the one the grader's own environment happens to name
         if check not in self.unavailable:
-            self.unavailable[check] = check.unavailable() if check.unavailable else None
+            scale = NOTEBOOK_SCALE["COURSE_SCALE"]
+            reason = check.unavailable(scale) if check.unavailable else None
+            self.unavailable[check] = reason
         return self.unavailable[check]
 
 

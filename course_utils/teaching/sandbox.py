@@ -35,6 +35,8 @@ from pathlib import Path
 # course_utils/, as the grader imported it
 PACKAGE = Path(__file__).resolve().parent.parent
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"]
+# every graded notebook runs at this scale, whatever the grader's own environment says
+NOTEBOOK_SCALE = {"COURSE_SCALE": "tiny", "COURSE_TINY": "1"}
 FIRST_UID = 61000  # job slot N runs as uid/gid FIRST_UID + N
 MAX_PROCESSES = 200  # tasks (processes and threads) of one notebook; a kernel uses ~40
 MAX_FILE_BYTES = 256 * 2**20
@@ -138,8 +140,7 @@ def environment(paths: dict[str, str]) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-        "COURSE_SCALE": "tiny",
-        "COURSE_TINY": "1",
+        **NOTEBOOK_SCALE,
         "COURSE_HANDOVER_DIR": paths["handover"],
         "COURSE_DATA_DIR": paths["data"],
         "MPLBACKEND": "Agg",

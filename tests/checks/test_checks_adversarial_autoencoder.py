@@ -161,3 +161,17 @@ def test_the_lessons_aae_fails(train_images):
         solution_sampler,
         _gaussian_prior_aae(train_images, EPOCHS),
     )
+
+
+def test_the_check_says_it_does_not_judge_at_the_full_scale(monkeypatch, capsys):
+    # at the full scale the exercise's recipe fails (see VALIDATED_AT): the self-check
+    # says so and judges nothing, not even a model that would fail elsewhere
+    monkeypatch.setenv("COURSE_SCALE", "full")
+    monkeypatch.delenv("COURSE_TINY", raising=False)
+    check_square_prior(solution_sampler, torch.nn.Identity())
+    printed = capsys.readouterr().out
+    assert "ex-7.1 skipped" in printed and "full scale" in printed
+    monkeypatch.setenv("COURSE_SCALE", "book")
+    _fails("encode", solution_sampler, torch.nn.Identity())
+    with pytest.raises(CheckFailed, match="encode"):
+        check_square_prior(solution_sampler, torch.nn.Identity())

@@ -27,6 +27,7 @@ from course_utils.checks.linear_autoencoder import check_latent_2d
 from course_utils.checks.protocol import load_answer
 from course_utils.teaching.exercises import SOLUTION, exercise_id, read_notebook, tags
 from course_utils.teaching.grade import (
+    Run,
     main,
     read_report,
     split_name,
@@ -190,6 +191,18 @@ def test_a_student_self_check_prints_the_same_lines(monkeypatch, capsys):
         .out.splitlines()[-1]
         .startswith("✔ ex-1.1 passed: codes of shape")
     )
+
+
+def test_skips_are_decided_at_the_notebooks_scale_not_the_graders(monkeypatch):
+    # ex-7.1 does not judge at the full scale; the graded notebooks ran at the tiny one, so
+    # an instructor's COURSE_SCALE=full must not skip it for every student
+    from course_utils.checks.adversarial_autoencoder import check_square_prior
+
+    monkeypatch.setenv("COURSE_SCALE", "full")
+    assert "full scale" in check_square_prior.unavailable("full")
+    run = Run(sandbox=None, folder=None, slots=None)
+    assert run.skip_reason(check_square_prior) is None
+    assert os.environ["COURSE_SCALE"] == "full"  # and the grader's own is left alone
 
 
 def test_bad_usage_names_the_argument(tmp_path, capsys):
