@@ -715,7 +715,10 @@ print(
 # and they must differ. It encodes test digits of its own with your model, and asks that the
 # codes' MMD² to the square be at most a third of a plain autoencoder's, which it trains
 # itself, and at most 0.18 times that of samples of $\mathcal N(0, I)$, which it draws
-# itself.
+# itself. It judges at the tiny and book scales, where those bars were measured; at the full
+# scale it says it is skipped, because there the recipe itself failed when we measured it on
+# the real MNIST (the discriminator won, and the codes stayed as far from the square as a
+# plain autoencoder's), so a right answer would not pass.
 
 # %%
 from course_utils.checks.adversarial_autoencoder import check_square_prior
@@ -760,9 +763,13 @@ check_square_prior(sample_square, aae_square)
 # - The losses do not tell success from failure: a never-stepped discriminator ends below
 #   chance with the generator's loss near zero, and equal learning rates end near ln 2 and
 #   50 % with codes as far from the prior as a plain autoencoder's. Check that the
-#   discriminator leaves chance, and measure the result: on this page the MMD² of the test
-#   codes to the prior is many times smaller for the AAE than for the same autoencoder
-#   without the adversary, and than for both failures.
+#   discriminator leaves chance, and measure the result: at the book scale the MMD² of the
+#   test codes to the prior is many times smaller for the AAE than for the same autoencoder
+#   without the adversary, and than for both failures. These findings depend on the scale:
+#   at the full scale on the real MNIST the same settings let the discriminator win
+#   (accuracy 1.00) and left the AAE's codes further from the prior than the plain
+#   autoencoder's, while equal rates reached it; the lines printed above say which held in
+#   your run.
 # - A transform fitted after training (whitening, or ranks per coordinate) brings the plain
 #   autoencoder's codes close to $\mathcal N(0, I)$ too, and in two dimensions its decoded
 #   draws were at least as clear as the AAE's by a classifier's count. What the adversary
