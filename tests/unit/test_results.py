@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from course_utils import results
+from course_utils import data, results
 
 
 def test_record_does_nothing_outside_the_benchmark(monkeypatch, tmp_path):
@@ -104,6 +104,7 @@ def test_a_finding_is_printed_not_asserted_where_it_was_not_validated(
 
 
 def test_a_finding_is_asserted_where_it_was_validated(monkeypatch, capsys):
+    monkeypatch.setattr(data, "MNIST_SOURCES", {data.OFFLINE_SAMPLE})
     monkeypatch.delenv("COURSE_TINY", raising=False)
     monkeypatch.setenv("COURSE_SCALE", "book")
     assert results.finding("AE 0.3 < PCA 0.4", True) is True
@@ -113,6 +114,35 @@ def test_a_finding_is_asserted_where_it_was_validated(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_SCALE", "full")
     with pytest.raises(AssertionError, match="at the full scale"):
         results.finding("x", False, validated_at=("book", "full"))
+
+
+def test_a_finding_is_printed_not_asserted_on_downloaded_mnist(monkeypatch, capsys):
+    # a reader online (Colab) gets the real MNIST at the book scale: a finding checked on
+    # the offline sample may not hold there, and must not stop the page
+    monkeypatch.setattr(data, "MNIST_SOURCES", set())
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(
+        data,
+        "_torchvision_arrays",
+        lambda name, split: data.offline_mnist_arrays(split),
+    )
+    data.load_mnist("test", limit=10)
+    assert data.MNIST_SOURCES == {"torchvision"}
+    monkeypatch.delenv("COURSE_TINY", raising=False)
+    monkeypatch.setenv("COURSE_SCALE", "book")
+    capsys.readouterr()
+    assert results.finding("AE 0.5 < PCA 0.4", False) is False
+    line = capsys.readouterr().out
+    assert line.startswith(
+        "✘ does not hold: AE 0.5 < PCA 0.4 (at the book scale on MNIST"
+    )
+    assert "asserted only on the offline sample" in line
+    # and the offline sample, loaded as CI loads it, is asserted again
+    monkeypatch.setattr(data, "MNIST_SOURCES", set())
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    data.load_mnist("test", limit=10)
+    with pytest.raises(AssertionError, match="the page asserts"):
+        results.finding("AE 0.5 < PCA 0.4", False)
 
 
 @pytest.mark.parametrize(
