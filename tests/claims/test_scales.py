@@ -60,7 +60,7 @@ def test_torchvision_reads_the_standin_without_a_download(standin, monkeypatch):
         images, labels = data.offline_mnist_arrays(split)
         assert torch.equal(dataset.data[: len(images)], images[:, 0])
         assert torch.equal(dataset.targets[: len(labels)], labels)
-    # the other copies are the same digits moved by a pixel or two, not new ones
+    # the other training copies are the same digits moved by a pixel or two, not new ones
     images = data.offline_mnist_arrays("train")[0][:, 0]
     copy = train.data[len(images) : 2 * len(images)]
     assert not torch.equal(copy, images)
@@ -68,6 +68,10 @@ def test_torchvision_reads_the_standin_without_a_download(standin, monkeypatch):
     assert torch.equal(
         train.targets[len(images) : 2 * len(images)], train.targets[: len(images)]
     )
+    # and the test digits are repeated unmoved (what a check draws stays MNIST-like)
+    first = len(data.offline_mnist_arrays("test")[1])
+    assert torch.equal(test.data[first : 2 * first], test.data[:first])
+    assert torch.equal(test.data[-first:], test.data[:first])
 
 
 def _called_name(node: ast.AST) -> str | None:
